@@ -1,0 +1,1 @@
+"""Currency API: a spec-first serverless CRUD API for ISO 4217 currencies."""

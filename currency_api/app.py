@@ -1,0 +1,128 @@
+"""create_app: the one composition root for Lambda, the local server and the tests."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from connexion import AsyncApp
+from connexion.exceptions import OAuthProblem, OAuthResponseProblem, OAuthScopeProblem
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
+from starlette.middleware.cors import CORSMiddleware
+
+from currency_api import auth, problems
+from currency_api.middleware import BodyLimit, ScopeInjector, SecurityHeaders
+from currency_api.services import SCOPE_KEY as SERVICES_KEY
+from currency_api.services import Services
+from currency_api.settings import Settings
+from currency_api.store import CurrencyStore, create_client
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+#: The contract. In the Lambda asset, spec/ sits beside the packages as it does in the repo.
+SPEC_PATH: Final = Path(__file__).resolve().parent.parent / "spec" / "openapi.yaml"
+
+#: The realm in WWW-Authenticate challenges (RFC 6750 section 3).
+REALM: Final = "currency-api"
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: CurrencyStore | None = None,
+    dynamodb_client: DynamoDBClient | None = None,
+    authenticator: auth.Authenticator | None = None,
+    offload_blocking: bool = True,
+    spec_path: Path = SPEC_PATH,
+) -> AsyncApp:
+    """Build the ASGI app from the spec.
+
+    Args:
+        settings: the configuration.
+        store: the currency store; by default one on ``dynamodb_client`` (or a new client).
+        dynamodb_client: a boto3 DynamoDB client, created once per execution environment.
+        authenticator: token verification; by default one on the settings' JWKS URL.
+        offload_blocking: run boto3 calls in a thread pool (servers) or inline (Lambda).
+        spec_path: the OpenAPI document (tests pass an edited copy).
+
+    Raises:
+        connexion.exceptions.ResolverError: an operationId or security function named by the
+            spec does not resolve: the app refuses to start.
+    """
+    if store is None:
+        client = dynamodb_client or create_client(settings.region)
+        store = CurrencyStore(client, settings.table_name, settings.cursor_secret)
+    authenticator = authenticator or auth.Authenticator(settings)
+    services = Services(settings=settings, store=store, offload_blocking=offload_blocking)
+
+    app = AsyncApp(
+        __name__,
+        specification_dir=spec_path.parent,
+        strict_validation=True,
+        validate_responses=settings.validate_responses,
+        swagger_ui_options=SwaggerUIOptions(
+            swagger_ui_path="/ui",
+            swagger_ui_config={"persistAuthorization": True, "displayRequestDuration": True},
+        ),
+    )
+    app.add_api(spec_path.name)
+
+    app.add_middleware(
+        ScopeInjector,
+        position=MiddlewarePosition.BEFORE_SWAGGER,
+        values={SERVICES_KEY: services, auth.SCOPE_KEY: authenticator},
+    )
+    app.add_middleware(
+        BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=settings.max_body_bytes
+    )
+    if settings.cors_allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            allow_origins=list(settings.cors_allow_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["ETag", "Location", "Retry-After", "WWW-Authenticate"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION)
+
+    app.add_error_handler(problems.DomainError, problems.domain_error_handler)
+    app.add_error_handler(OAuthProblem, _unauthorized)
+    app.add_error_handler(OAuthScopeProblem, _forbidden)
+    app.add_error_handler(RecursionError, problems.malformed_body_handler)
+    app.add_error_handler(UnicodeDecodeError, problems.malformed_body_handler)
+    app.add_error_handler(Exception, problems.unexpected_error_handler)
+    return app
+
+
+def _unauthorized(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """401 with an RFC 6750 challenge; no hint of which check failed."""
+    if isinstance(exc, OAuthResponseProblem):
+        challenge = f'Bearer realm="{REALM}", error="invalid_token"'
+        detail = "The access token is not valid."
+    else:
+        challenge = f'Bearer realm="{REALM}"'
+        detail = "An access token is required."
+    return problems.problem_response(401, "Unauthorized", detail, {"WWW-Authenticate": challenge})
+
+
+def _forbidden(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """403 with ``error="insufficient_scope"`` and the scope needed (RFC 6750 section 3.1)."""
+    required: Any = getattr(exc, "required_scopes", None) or []
+    scope = " ".join(sorted(str(s) for s in required))
+    challenge = f'Bearer realm="{REALM}", error="insufficient_scope"'
+    if scope:
+        challenge += f', scope="{scope}"'
+    return problems.problem_response(
+        403,
+        "Forbidden",
+        "The access token does not grant this operation.",
+        {"WWW-Authenticate": challenge},
+    )

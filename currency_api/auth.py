@@ -1,0 +1,282 @@
+"""Cognito access-token verification, named by the spec's securitySchemes.
+
+The spec's ``cognito`` scheme names :func:`token_info` and :func:`validate_scope`; its
+``bearerAuth`` scheme names :func:`bearer_info`. They find the app's :class:`Authenticator`
+in the ASGI scope, where create_app's middleware puts it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import jwt
+from connexion.lifecycle import ConnexionRequest
+
+from currency_api.problems import DependencyUnavailable
+from currency_api.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+#: Scopes of the resource server, as the spec names them.
+READ_SCOPE: Final = "currencies/read"
+WRITE_SCOPE: Final = "currencies/write"
+
+#: Seconds of clock skew tolerated on exp, nbf and iat.
+LEEWAY_SECONDS: Final = 30
+#: Seconds a JWKS fetch may take before it is abandoned.
+JWKS_TIMEOUT_SECONDS: Final = 2
+
+SCOPE_KEY: Final = "currency_api.authenticator"
+_PRINCIPAL_KEY: Final = "currency_api.principal"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who called: from a verified Cognito access token.
+
+    ``scopes`` are the token's own scopes; ``grants`` are the API scopes the caller holds
+    after the admin-group rule (a user in the admin group may write; every user may read).
+    """
+
+    subject: str
+    client_id: str
+    username: str | None
+    groups: tuple[str, ...]
+    scopes: tuple[str, ...]
+    grants: tuple[str, ...]
+
+    @property
+    def is_user(self) -> bool:
+        return self.username is not None
+
+    def token_info(self) -> dict[str, Any]:
+        """The mapping Connexion keeps as ``token_info``; ``scope`` holds the grants."""
+        return {
+            "sub": self.subject,
+            "client_id": self.client_id,
+            "username": self.username,
+            "groups": list(self.groups),
+            "token_scopes": list(self.scopes),
+            "scope": list(self.grants),
+        }
+
+
+class JwksCache:
+    """The user pool's JSON Web Key Set, fetched once and refetched at most once per interval.
+
+    An unknown ``kid`` (key rotation) triggers a refetch, but no more often than
+    ``refetch_interval`` seconds; a failed fetch keeps the keys already cached.
+    JWKS format: RFC 7517; Cognito serves it at ``{issuer}/.well-known/jwks.json``.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        refetch_interval: float = 300.0,
+        timeout: float = JWKS_TIMEOUT_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = jwt.PyJWKClient(url, cache_jwk_set=False, cache_keys=False, timeout=timeout)
+        self._interval = refetch_interval
+        self._clock = clock
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._last_fetch: float | None = None
+        self._lock = threading.Lock()
+
+    def refresh(self) -> bool:
+        """Fetch the key set now. True if it was fetched; on failure the old keys stay."""
+        with self._lock:
+            return self._fetch()
+
+    def _fetch(self) -> bool:
+        self._last_fetch = self._clock()
+        try:
+            data = self._client.fetch_data()
+            keys = jwt.PyJWKSet.from_dict(data).keys
+        except (jwt.PyJWKClientError, jwt.PyJWKSetError, jwt.InvalidKeyError, ValueError) as exc:
+            logger.warning("JWKS fetch failed: %s", type(exc).__name__)
+            return False
+        self._keys = {key.key_id: key for key in keys if key.key_id}
+        return True
+
+    def key(self, kid: str) -> jwt.PyJWK | None:
+        """The key with this id, refetching the set if allowed.
+
+        Raises:
+            DependencyUnavailable: no key was ever fetched and the JWKS endpoint is down.
+        """
+        key = self._keys.get(kid)
+        if key is not None:
+            return key
+        with self._lock:
+            key = self._keys.get(kid)
+            if key is not None:
+                return key
+            due = self._last_fetch is None or self._clock() - self._last_fetch >= self._interval
+            if due or not self._keys:
+                if not self._fetch() and not self._keys:
+                    raise DependencyUnavailable("token key set")
+            return self._keys.get(kid)
+
+
+class InvalidToken(Exception):
+    """The token must be refused (401); the reason is for logs only, never for the caller."""
+
+
+class Authenticator:
+    """Verifies Cognito access tokens and decides grants.
+
+    Checks (Cognito developer guide, "Verifying a JSON web token"): RS256 only; ``kid``
+    in the JWKS; signature; exact ``iss``; ``token_use`` = ``access``; ``client_id`` one of
+    ours; ``exp``, ``nbf`` and ``iat`` within :data:`LEEWAY_SECONDS`.
+    """
+
+    def __init__(self, settings: Settings, jwks: JwksCache | None = None) -> None:
+        self._issuer = settings.cognito_issuer
+        self._client_ids = frozenset(settings.cognito_app_client_ids)
+        self._admin_group = settings.admin_group
+        self._trust_gateway = settings.trust_gateway_claims
+        self.jwks = jwks or JwksCache(
+            settings.cognito_jwks_url, settings.jwks_refetch_interval_seconds
+        )
+
+    def verify(self, token: str) -> Principal:
+        """The principal of a genuine, current access token.
+
+        Raises:
+            InvalidToken: the token must be refused.
+            DependencyUnavailable: no signing keys could be fetched.
+        """
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("not a JWS") from exc
+        if header.get("alg") != "RS256":
+            raise InvalidToken("algorithm")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidToken("no kid")
+        key = self.jwks.key(kid)
+        if key is None:
+            raise InvalidToken("unknown kid")
+        try:
+            claims = jwt.decode(
+                token,
+                key=key.key,
+                algorithms=["RS256"],
+                issuer=self._issuer,
+                leeway=LEEWAY_SECONDS,
+                options={
+                    "require": ["exp", "iat", "iss", "sub", "token_use", "client_id"],
+                    "verify_aud": False,
+                },
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(type(exc).__name__) from exc
+        return self.principal(claims)
+
+    def principal(self, claims: Mapping[str, Any]) -> Principal:
+        """The principal of verified claims (from a token, or from the gateway's authorizer).
+
+        Raises:
+            InvalidToken: not an access token of one of our app clients.
+        """
+        if claims.get("token_use") != "access":
+            raise InvalidToken("token_use")
+        client_id = claims.get("client_id")
+        if client_id not in self._client_ids:
+            raise InvalidToken("client_id")
+        username = claims.get("username")
+        groups = _string_list(claims.get("cognito:groups"))
+        scopes = tuple(str(claims.get("scope", "")).split())
+        grants: set[str] = {s for s in scopes if s in (READ_SCOPE, WRITE_SCOPE)}
+        if WRITE_SCOPE in grants:
+            grants.add(READ_SCOPE)
+        if isinstance(username, str):
+            grants.add(READ_SCOPE)
+            if self._admin_group in groups:
+                grants.update((READ_SCOPE, WRITE_SCOPE))
+        return Principal(
+            subject=str(claims["sub"]),
+            client_id=str(client_id),
+            username=username if isinstance(username, str) else None,
+            groups=groups,
+            scopes=scopes,
+            grants=tuple(sorted(grants)),
+        )
+
+    def authenticate(self, token: str, request: ConnexionRequest) -> Principal | None:
+        """Verify once per request (both security schemes of an operation share the token)."""
+        cached = request.scope.get(_PRINCIPAL_KEY)
+        if cached is not None and cached[0] == token:
+            return cached[1]  # type: ignore[no-any-return]
+        try:
+            if self._trust_gateway:
+                principal = self.principal(_gateway_claims(request.scope))
+            else:
+                principal = self.verify(token)
+        except InvalidToken as exc:
+            logger.info("access token refused: %s", exc)
+            return None
+        request.scope[_PRINCIPAL_KEY] = (token, principal)
+        return principal
+
+
+def _string_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    if isinstance(value, str):
+        # API Gateway flattens array claims into "[a b]" strings.
+        text = value.strip()
+        if text.startswith("[") and text.endswith("]"):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = text[1:-1].replace(",", " ").split()
+            return tuple(str(v) for v in parsed) if isinstance(parsed, list) else ()
+        return tuple(text.split())
+    return ()
+
+
+def _gateway_claims(scope: Mapping[str, Any]) -> Mapping[str, Any]:
+    event = scope.get("aws.event")
+    try:
+        claims = event["requestContext"]["authorizer"]["jwt"]["claims"]  # type: ignore[index]
+    except (TypeError, KeyError):
+        raise InvalidToken("no gateway claims") from None
+    if not isinstance(claims, Mapping):
+        raise InvalidToken("no gateway claims")
+    return claims
+
+
+def _authenticator(request: ConnexionRequest) -> Authenticator:
+    authenticator = request.scope.get(SCOPE_KEY)
+    if not isinstance(authenticator, Authenticator):
+        raise RuntimeError("create_app did not install the authenticator")
+    return authenticator
+
+
+def token_info(token: str, request: ConnexionRequest) -> dict[str, Any] | None:
+    """``x-tokenInfoFunc`` of the ``cognito`` scheme: token info, or None to refuse (401)."""
+    principal = _authenticator(request).authenticate(token, request)
+    return None if principal is None else principal.token_info()
+
+
+def bearer_info(token: str, request: ConnexionRequest) -> dict[str, Any] | None:
+    """``x-bearerInfoFunc`` of the ``bearerAuth`` scheme: the same token, verified once."""
+    return token_info(token, request)
+
+
+def validate_scope(required_scopes: list[str], token_scopes: list[str]) -> bool:
+    """``x-scopeValidateFunc``: every required scope must be among the caller's grants.
+
+    The grants already fold in "write implies read" and the admin group (see
+    :meth:`Authenticator.principal`), so "scope or group" is decided in one place.
+    """
+    return set(required_scopes) <= set(token_scopes)

@@ -1,0 +1,140 @@
+"""Domain exceptions and the one registry that maps them to problem details (RFC 9457)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+
+PROBLEM_JSON = "application/problem+json"
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """Base of every error a handler or the store raises on purpose.
+
+    Subclasses set ``status`` and ``title``; the message is the problem's ``detail`` and
+    must be safe to show to the caller.
+    """
+
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal Server Error"
+
+    def headers(self) -> dict[str, str]:
+        """Extra response headers for this problem."""
+        return {}
+
+
+class CurrencyNotFound(DomainError):
+    status = 404
+    title = "Not Found"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"No currency has the code '{code}'.")
+
+
+class CurrencyExists(DomainError):
+    status = 409
+    title = "Conflict"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"A currency with the code '{code}' exists already.")
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    title = "Precondition Failed"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            f"The currency '{code}' does not match If-Match; read it again for its current ETag."
+        )
+
+
+class InvalidRequest(DomainError):
+    """A request the schema accepts but the operation cannot (for example a code mismatch)."""
+
+    status = 400
+    title = "Bad Request"
+
+
+class InvalidCursor(InvalidRequest):
+    def __init__(self) -> None:
+        super().__init__("The cursor was not issued by this API or has been altered.")
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    title = "Payload Too Large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The body is larger than {limit} bytes.")
+
+
+class DependencyUnavailable(DomainError):
+    """A dependency (DynamoDB, the JWKS endpoint) is down, throttling or timing out."""
+
+    status = 503
+    title = "Service Unavailable"
+
+    def __init__(self, what: str, retry_after_seconds: int = 1) -> None:
+        super().__init__(f"The {what} is not available; try again later.")
+        self.retry_after_seconds = retry_after_seconds
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
+def problem_body(status: int, title: str, detail: str | None = None, **extra: Any) -> bytes:
+    """Serialize an RFC 9457 problem object with ``type`` ``about:blank``."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def problem_response(
+    status: int, title: str, detail: str | None = None, headers: Mapping[str, str] | None = None
+) -> ConnexionResponse:
+    """A ConnexionResponse carrying a problem+json body."""
+    return ConnexionResponse(
+        status_code=status,
+        mimetype=PROBLEM_JSON,
+        content_type=PROBLEM_JSON,
+        body=problem_body(status, title, detail),
+        headers=dict(headers or {}),
+    )
+
+
+def domain_error_handler(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """Map any DomainError to its problem; registered once in create_app."""
+    assert isinstance(exc, DomainError)
+    if exc.status >= 500:
+        logger.warning("dependency problem: %s", type(exc).__name__)
+    return problem_response(exc.status, exc.title, str(exc), exc.headers())
+
+
+def malformed_body_handler(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """JSON nested too deeply (RecursionError) or not UTF-8 (UnicodeDecodeError): 400.
+
+    Both escape Connexion's JSON parsing as plain exceptions rather than problems.
+    """
+    logger.info("malformed request body: %s", type(exc).__name__)
+    return problem_response(400, "Bad Request", "The request body is not valid JSON text.")
+
+
+def unexpected_error_handler(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """Any other exception is a bug: 500 with no internals; the log names the type and place."""
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    where = (
+        f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame is not None else "?"
+    )
+    logger.error("unexpected error %s at %s", type(exc).__name__, where)
+    return problem_response(500, "Internal Server Error", "The server met an unexpected error.")

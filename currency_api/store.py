@@ -1,0 +1,392 @@
+"""CurrencyStore: DynamoDB access through the boto3 client, with DynamoDB's quirks absorbed.
+
+Keys, conditional writes (no silent overwrite, optimistic concurrency on ``version``),
+``Decimal`` conversion, reserved words (``name`` is one) and opaque, tamper-evident cursors.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from currency_api.problems import (
+    CurrencyExists,
+    CurrencyNotFound,
+    DependencyUnavailable,
+    InvalidCursor,
+    PreconditionFailed,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+#: The table's partition key (string). The CDK stack and the local emulator use this too.
+PARTITION_KEY: Final = "code"
+
+#: Writable fields of a currency, as the spec names them.
+WRITABLE_FIELDS: Final = ("name", "numericCode", "minorUnit", "symbol")
+
+#: boto3 client configuration: standard retry mode with a bounded number of attempts and
+#: timeouts short enough that a request ends well inside API Gateway's 30 s limit
+#: (3 attempts x (1 s connect + 3 s read) plus backoff stays under 15 s).
+CLIENT_CONFIG: Final = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=1,
+    read_timeout=3,
+    tcp_keepalive=True,
+)
+
+#: DynamoDB error codes that mean "the dependency is down or throttling", not "you erred".
+#: Source: DynamoDB API reference, Common Errors and per-operation Errors sections.
+UNAVAILABLE_ERROR_CODES: Final = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "ResourceNotFoundException",
+        "LimitExceededException",
+        "TransactionInProgressException",
+    }
+)
+
+_CODE = re.compile(r"^[A-Z]{3}$")
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+_MAC_BYTES = 16
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """CreateTable arguments for the store's table: on-demand, partition key ``code`` (S)."""
+    return {
+        "TableName": table_name,
+        "KeySchema": [{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def create_client(region: str) -> DynamoDBClient:
+    """A DynamoDB client with :data:`CLIENT_CONFIG`.
+
+    boto3 honours ``AWS_ENDPOINT_URL_DYNAMODB`` for the emulator, so no endpoint plumbing.
+    Build it once per execution environment and pass it in.
+    """
+    import boto3
+
+    return boto3.session.Session().client("dynamodb", region_name=region, config=CLIENT_CONFIG)
+
+
+def now_rfc3339() -> str:
+    """The current UTC time as RFC 3339 with milliseconds, e.g. ``2026-01-01T00:00:00.000Z``."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a listing: the items and the opaque cursor of the next page (or None)."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def etag_of(currency: Mapping[str, Any]) -> str:
+    """The strong entity tag (RFC 9110 section 8.8.3) of a stored currency.
+
+    Derived from ``version`` and the creation time, so that a currency deleted and created
+    again never repeats an earlier incarnation's tag.
+    """
+    created = currency["createdAt"]
+    digest = hashlib.blake2s(created.encode(), digest_size=4).hexdigest()
+    return f'"{digest}.{currency["version"]}"'
+
+
+class CursorCodec:
+    """Encodes DynamoDB's ``LastEvaluatedKey`` as an opaque, URL-safe, HMAC-signed cursor."""
+
+    def __init__(self, secret: str, table_name: str) -> None:
+        # Without a configured secret the key still detects truncation and corruption, but not
+        # deliberate forgery: set CURSOR_SECRET in production.
+        self._key = hashlib.sha256(f"{secret}\x00{table_name}".encode()).digest()
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
+
+    def encode(self, code: str) -> str:
+        payload = json.dumps({"c": code}, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(payload + self._mac(payload)).decode().rstrip("=")
+
+    def decode(self, cursor: str) -> str:
+        """The currency code after which the next page starts.
+
+        Raises:
+            InvalidCursor: the cursor is not one this codec issued, or it was altered.
+        """
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        except (binascii.Error, ValueError):
+            raise InvalidCursor() from None
+        payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
+        if len(raw) <= _MAC_BYTES or not hmac.compare_digest(mac, self._mac(payload)):
+            raise InvalidCursor()
+        try:
+            decoded = json.loads(payload)
+        except ValueError:
+            raise InvalidCursor() from None
+        code = decoded.get("c") if isinstance(decoded, dict) else None
+        if not isinstance(code, str) or not _CODE.match(code):
+            raise InvalidCursor()
+        return code
+
+
+def _to_item(currency: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
+    return {
+        key: _SERIALIZER.serialize(value)  # type: ignore[misc]
+        for key, value in currency.items()
+        if value is not None or key == "minorUnit"
+    }
+
+
+def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    currency: dict[str, Any] = {}
+    for key, raw in item.items():
+        value = _DESERIALIZER.deserialize(raw)
+        if isinstance(value, Decimal):
+            value = int(value)
+        currency[key] = value
+    currency.setdefault("minorUnit", None)
+    return currency
+
+
+@contextmanager
+def _dynamodb_errors(code: str | None = None) -> Iterator[None]:
+    """Turn botocore's failures into domain exceptions."""
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {}).get("Code", "")
+        if error == "ConditionalCheckFailedException" and code is not None:
+            raise _ConditionFailed(code) from None
+        if error in UNAVAILABLE_ERROR_CODES:
+            raise DependencyUnavailable("data store") from None
+        raise
+    except (
+        EndpointConnectionError,
+        ConnectTimeoutError,
+        ReadTimeoutError,
+        ConnectionClosedError,
+    ):
+        raise DependencyUnavailable("data store") from None
+
+
+class _ConditionFailed(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+#: Decides whether a write may go ahead, given the current currency (raises if not).
+Precondition = Callable[[Mapping[str, Any]], None]
+
+
+class CurrencyStore:
+    """Currencies in one DynamoDB table, keyed by ``code``.
+
+    Every write is conditional: creates must not find the code, replacements and patches
+    must find the version they read. All methods block (boto3); run them off the event loop
+    on a server.
+    """
+
+    def __init__(self, client: DynamoDBClient, table_name: str, cursor_secret: str = "") -> None:
+        self._client = client
+        self._table = table_name
+        self._cursors = CursorCodec(cursor_secret, table_name)
+
+    @property
+    def table_name(self) -> str:
+        return self._table
+
+    def get(self, code: str) -> dict[str, Any]:
+        """The currency with this code.
+
+        Raises:
+            CurrencyNotFound: no currency has the code.
+            DependencyUnavailable: DynamoDB is down, throttling or timing out.
+        """
+        with _dynamodb_errors():
+            response = self._client.get_item(
+                TableName=self._table,
+                Key={PARTITION_KEY: {"S": code}},
+                ConsistentRead=True,
+            )
+        item = response.get("Item")
+        if item is None:
+            raise CurrencyNotFound(code)
+        return _from_item(item)
+
+    def list(self, limit: int, cursor: str | None = None) -> Page:
+        """One page of at most ``limit`` currencies, in DynamoDB's key order.
+
+        Walking ``next_cursor`` until it is None yields every currency exactly once. DynamoDB
+        may return fewer than ``limit`` items (even none) with more to come; the loop keeps
+        reading so a page is short only at the end.
+
+        Raises:
+            InvalidCursor: the cursor was not issued here or was altered.
+            DependencyUnavailable: DynamoDB is down, throttling or timing out.
+        """
+        start = self._cursors.decode(cursor) if cursor else None
+        items: list[dict[str, Any]] = []
+        while len(items) < limit:
+            kwargs: dict[str, Any] = {"TableName": self._table, "Limit": limit - len(items)}
+            if start is not None:
+                kwargs["ExclusiveStartKey"] = {PARTITION_KEY: {"S": start}}
+            with _dynamodb_errors():
+                response = self._client.scan(**kwargs)
+            items.extend(_from_item(item) for item in response.get("Items", []))
+            last = response.get("LastEvaluatedKey")
+            if last is None:
+                return Page(items, None)
+            start = str(last[PARTITION_KEY]["S"])
+        return Page(items, self._cursors.encode(items[-1]["code"]))
+
+    def create(self, fields: Mapping[str, Any], actor: str) -> dict[str, Any]:
+        """Store a new currency at version 1.
+
+        Raises:
+            CurrencyExists: the code is taken (a conditional write: nothing is overwritten).
+            DependencyUnavailable: DynamoDB is down, throttling or timing out.
+        """
+        now = now_rfc3339()
+        currency = {
+            "code": fields["code"],
+            **{name: fields.get(name) for name in WRITABLE_FIELDS},
+            "version": 1,
+            "createdAt": now,
+            "updatedAt": now,
+            "createdBy": actor,
+            "updatedBy": actor,
+        }
+        try:
+            with _dynamodb_errors(fields["code"]):
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=_to_item(currency),
+                    ConditionExpression="attribute_not_exists(#pk)",
+                    ExpressionAttributeNames={"#pk": PARTITION_KEY},
+                )
+        except _ConditionFailed:
+            raise CurrencyExists(fields["code"]) from None
+        return _from_item(_to_item(currency))
+
+    def write(
+        self,
+        code: str,
+        change: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+        actor: str,
+        precondition: Precondition,
+        attempts: int = 3,
+    ) -> dict[str, Any]:
+        """Read, change and write back one currency with optimistic concurrency.
+
+        ``change`` gets the current currency and returns the new writable fields; the
+        write succeeds only if ``version`` is still the one read. When the caller gave no
+        precondition and another writer won the race, the read-change-write runs again (at
+        most ``attempts`` times); with a precondition the lost race is a 412.
+
+        Raises:
+            CurrencyNotFound: no currency has the code.
+            PreconditionFailed: ``precondition`` refused, or the currency changed meanwhile.
+            DependencyUnavailable: DynamoDB is down, throttling or timing out.
+        """
+        for _ in range(attempts):
+            current = self.get(code)
+            precondition(current)
+            fields = change(current)
+            updated = {
+                **{key: current[key] for key in ("code", "createdAt", "createdBy")},
+                **{name: fields.get(name) for name in WRITABLE_FIELDS},
+                "version": current["version"] + 1,
+                "updatedAt": now_rfc3339(),
+                "updatedBy": actor,
+            }
+            try:
+                with _dynamodb_errors(code):
+                    self._client.put_item(
+                        TableName=self._table,
+                        Item=_to_item(updated),
+                        ConditionExpression="#v = :v",
+                        ExpressionAttributeNames={"#v": "version"},
+                        ExpressionAttributeValues={":v": {"N": str(current["version"])}},
+                    )
+            except _ConditionFailed:
+                continue
+            return _from_item(_to_item(updated))
+        raise PreconditionFailed(code)
+
+    def delete(self, code: str, precondition: Precondition | None = None) -> None:
+        """Delete one currency; with a ``precondition``, only if it accepts the current state.
+
+        Raises:
+            CurrencyNotFound: no currency has the code.
+            PreconditionFailed: ``precondition`` refused, or the currency changed meanwhile.
+            DependencyUnavailable: DynamoDB is down, throttling or timing out.
+        """
+        if precondition is None:
+            try:
+                with _dynamodb_errors(code):
+                    self._client.delete_item(
+                        TableName=self._table,
+                        Key={PARTITION_KEY: {"S": code}},
+                        ConditionExpression="attribute_exists(#pk)",
+                        ExpressionAttributeNames={"#pk": PARTITION_KEY},
+                    )
+            except _ConditionFailed:
+                raise CurrencyNotFound(code) from None
+            return
+        current = self.get(code)
+        precondition(current)
+        try:
+            with _dynamodb_errors(code):
+                self._client.delete_item(
+                    TableName=self._table,
+                    Key={PARTITION_KEY: {"S": code}},
+                    ConditionExpression="#v = :v",
+                    ExpressionAttributeNames={"#v": "version"},
+                    ExpressionAttributeValues={":v": {"N": str(current["version"])}},
+                )
+        except _ConditionFailed:
+            raise PreconditionFailed(code) from None
+
+    def ensure_table(self) -> bool:
+        """Create the table if it does not exist (local runs and tests). True if created."""
+        try:
+            self._client.create_table(**table_definition(self._table))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceInUseException":
+                return False
+            raise
+        self._client.get_waiter("table_exists").wait(TableName=self._table)
+        return True

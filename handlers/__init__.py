@@ -1,0 +1,1 @@
+"""Operation handlers: the only Python that spec/openapi.yaml names by operationId."""

@@ -1,0 +1,117 @@
+"""Currency operations: one function per operationId in spec/openapi.yaml.
+
+Handlers raise domain exceptions (currency_api.problems); they never format errors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from connexion import request
+
+from currency_api import services
+from currency_api.problems import InvalidRequest, PreconditionFailed
+from currency_api.store import WRITABLE_FIELDS, Precondition, etag_of
+
+Response = tuple[Any, int, dict[str, str]]
+
+_JSON = "application/json"
+_ENTITY_TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*(?:,|$)')
+
+
+def _json(body: Any, status: int, **headers: str) -> Response:
+    return body, status, {"Content-Type": _JSON, **headers}
+
+
+def _actor(token_info: Mapping[str, Any]) -> str:
+    return str(token_info["sub"])
+
+
+def _entity_tags(header: str) -> list[tuple[bool, str]]:
+    """Entity tags of an If-Match / If-None-Match list as (weak, opaque-tag) pairs."""
+    return [(bool(m.group(1)), f'"{m.group(2)}"') for m in _ENTITY_TAG.finditer(header)]
+
+
+def _if_match(code: str) -> Precondition | None:
+    """The If-Match precondition (RFC 9110 section 13.1.1: strong comparison), if any."""
+    header = request.headers.get("if-match")
+    if header is None:
+        return None
+    wanted = header.strip()
+    tags = {tag for weak, tag in _entity_tags(wanted) if not weak}
+
+    def check(current: Mapping[str, Any]) -> None:
+        if wanted == "*":
+            return
+        if etag_of(current) not in tags:
+            raise PreconditionFailed(code)
+
+    return check
+
+
+def _unconditional(_current: Mapping[str, Any]) -> None:
+    return None
+
+
+async def list_currencies(limit: int = 50, cursor: str | None = None) -> Response:
+    svc = services.current()
+    page = await svc.run(svc.store.list, limit, cursor)
+    return _json({"items": page.items, "nextCursor": page.next_cursor}, 200)
+
+
+async def create_currency(body: dict[str, Any], token_info: dict[str, Any]) -> Response:
+    svc = services.current()
+    currency = await svc.run(svc.store.create, body, _actor(token_info))
+    return _json(
+        currency, 201, Location=f"/currencies/{currency['code']}", ETag=etag_of(currency)
+    )
+
+
+async def get_currency(code: str) -> Response:
+    svc = services.current()
+    currency = await svc.run(svc.store.get, code)
+    etag = etag_of(currency)
+    header = request.headers.get("if-none-match")
+    if header is not None:
+        # Weak comparison (RFC 9110 section 13.1.2).
+        if header.strip() == "*" or etag in {tag for _, tag in _entity_tags(header)}:
+            return None, 304, {"ETag": etag}
+    return _json(currency, 200, ETag=etag)
+
+
+async def replace_currency(code: str, body: dict[str, Any], token_info: dict[str, Any]) -> Response:
+    if body.get("code", code) != code:
+        raise InvalidRequest(
+            f"The body's code '{body['code']}' differs from the code '{code}' in the path."
+        )
+    svc = services.current()
+    currency = await svc.run(
+        svc.store.write,
+        code,
+        lambda _current: body,
+        _actor(token_info),
+        _if_match(code) or _unconditional,
+    )
+    return _json(currency, 200, ETag=etag_of(currency))
+
+
+async def update_currency(code: str, body: dict[str, Any], token_info: dict[str, Any]) -> Response:
+    def merge(current: Mapping[str, Any]) -> dict[str, Any]:
+        # JSON Merge Patch (RFC 7396) on a flat object: null removes, anything else replaces.
+        merged = {name: current.get(name) for name in WRITABLE_FIELDS}
+        merged.update({name: body[name] for name in WRITABLE_FIELDS if name in body})
+        return merged
+
+    svc = services.current()
+    currency = await svc.run(
+        svc.store.write, code, merge, _actor(token_info), _if_match(code) or _unconditional
+    )
+    return _json(currency, 200, ETag=etag_of(currency))
+
+
+async def delete_currency(code: str) -> Response:
+    svc = services.current()
+    await svc.run(svc.store.delete, code, _if_match(code))
+    return None, 204, {}
