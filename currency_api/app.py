@@ -14,7 +14,12 @@ from connexion.options import SwaggerUIOptions
 from starlette.middleware.cors import CORSMiddleware
 
 from currency_api import auth, problems
-from currency_api.middleware import BodyLimit, ScopeInjector, SecurityHeaders
+from currency_api.middleware import (
+    BodyLimit,
+    ScopeInjector,
+    SecurityHeaders,
+    SingleValueURIParser,
+)
 from currency_api.services import SCOPE_KEY as SERVICES_KEY
 from currency_api.services import Services
 from currency_api.settings import Settings
@@ -65,6 +70,7 @@ def create_app(
         __name__,
         specification_dir=spec_path.parent,
         strict_validation=True,
+        uri_parser_class=SingleValueURIParser,
         validate_responses=settings.validate_responses,
         swagger_ui_options=SwaggerUIOptions(
             swagger_ui_path="/ui",

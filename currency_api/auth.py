@@ -119,9 +119,8 @@ class JwksCache:
             if key is not None:
                 return key
             due = self._last_fetch is None or self._clock() - self._last_fetch >= self._interval
-            if due or not self._keys:
-                if not self._fetch() and not self._keys:
-                    raise DependencyUnavailable("token key set")
+            if (due or not self._keys) and not self._fetch() and not self._keys:
+                raise DependencyUnavailable("token key set")
             return self._keys.get(kid)
 
 
@@ -253,6 +252,21 @@ def _gateway_claims(scope: Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(claims, Mapping):
         raise InvalidToken("no gateway claims")
     return claims
+
+
+def current_principal() -> Principal:
+    """The caller of the request being handled (after the security check passed).
+
+    Raises:
+        RuntimeError: called outside a secured operation.
+    """
+    from connexion import request
+
+    cached = request.scope.get(_PRINCIPAL_KEY)
+    if cached is None:
+        raise RuntimeError("no authenticated caller for this request")
+    principal: Principal = cached[1]
+    return principal
 
 
 def _authenticator(request: ConnexionRequest) -> Authenticator:

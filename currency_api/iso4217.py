@@ -94,7 +94,9 @@ def _parse(path: Path) -> tuple[list[IsoCurrency], str | None]:
         with path.open("rb") as file:
             parser.ParseFile(file)
     except xml.parsers.expat.ExpatError as exc:
-        raise fail(exc.lineno, f"not well-formed XML ({xml.parsers.expat.errors.messages[exc.code]})") from None
+        raise fail(
+            exc.lineno, f"not well-formed XML ({xml.parsers.expat.errors.messages[exc.code]})"
+        ) from None
     if not result:
         raise fail(parser.CurrentLineNumber, "no currency entries (CcyNtry with Ccy) found")
     return list(result.values()), (published[0] if published else None)
@@ -118,5 +120,3 @@ def _entry(entry: dict[str, str], fail: Fail) -> IsoCurrency:
     else:
         raise fail(f"CcyMnrUnts {units!r} of {code} is neither 0 to 4 nor N.A.")
     return IsoCurrency(code, name, numeric, minor)
-
-

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from connexion.exceptions import BadRequestProblem
+from connexion.uri_parsing import OpenAPIURIParser
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -75,7 +77,9 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _too_large(self, send: Send) -> None:
-        body = problem_body(413, "Payload Too Large", f"The body is larger than {self.max_bytes} bytes.")
+        body = problem_body(
+            413, "Payload Too Large", f"The body is larger than {self.max_bytes} bytes."
+        )
         await send(
             {
                 "type": "http.response.start",
@@ -112,3 +116,20 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class SingleValueURIParser(OpenAPIURIParser):  # type: ignore[misc]
+    """Connexion's OpenAPI 3 parser, but a scalar query parameter given twice is a 400.
+
+    Connexion would silently keep the last value (``?limit=2&limit=100``), so a cache or
+    gateway in front may have read a different value than the app.
+    """
+
+    def resolve_params(self, params: dict[str, Any], _in: str) -> dict[str, Any]:
+        if _in == "query":
+            for name, values in params.items():
+                schema = self.param_schemas.get(name)
+                if schema and schema.get("type") != "array" and len(values) > 1:
+                    raise BadRequestProblem(detail=f"Query parameter '{name}' is repeated.")
+        resolved: dict[str, Any] = super().resolve_params(params, _in)
+        return resolved

@@ -133,8 +133,6 @@ def unexpected_error_handler(_request: ConnexionRequest, exc: Exception) -> Conn
     frame = exc.__traceback__
     while frame is not None and frame.tb_next is not None:
         frame = frame.tb_next
-    where = (
-        f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame is not None else "?"
-    )
+    where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame is not None else "?"
     logger.error("unexpected error %s at %s", type(exc).__name__, where)
     return problem_response(500, "Internal Server Error", "The server met an unexpected error.")

@@ -163,7 +163,7 @@ class CursorCodec:
 
 def _to_item(currency: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
     return {
-        key: _SERIALIZER.serialize(value)  # type: ignore[misc]
+        key: _SERIALIZER.serialize(value)
         for key, value in currency.items()
         if value is not None or key == "minorUnit"
     }

@@ -12,6 +12,7 @@ from typing import Any
 from connexion import request
 
 from currency_api import services
+from currency_api.auth import current_principal
 from currency_api.problems import InvalidRequest, PreconditionFailed
 from currency_api.store import WRITABLE_FIELDS, Precondition, etag_of
 
@@ -25,8 +26,8 @@ def _json(body: Any, status: int, **headers: str) -> Response:
     return body, status, {"Content-Type": _JSON, **headers}
 
 
-def _actor(token_info: Mapping[str, Any]) -> str:
-    return str(token_info["sub"])
+def _actor() -> str:
+    return current_principal().subject
 
 
 def _entity_tags(header: str) -> list[tuple[bool, str]]:
@@ -61,12 +62,10 @@ async def list_currencies(limit: int = 50, cursor: str | None = None) -> Respons
     return _json({"items": page.items, "nextCursor": page.next_cursor}, 200)
 
 
-async def create_currency(body: dict[str, Any], token_info: dict[str, Any]) -> Response:
+async def create_currency(body: dict[str, Any]) -> Response:
     svc = services.current()
-    currency = await svc.run(svc.store.create, body, _actor(token_info))
-    return _json(
-        currency, 201, Location=f"/currencies/{currency['code']}", ETag=etag_of(currency)
-    )
+    currency = await svc.run(svc.store.create, body, _actor())
+    return _json(currency, 201, Location=f"/currencies/{currency['code']}", ETag=etag_of(currency))
 
 
 async def get_currency(code: str) -> Response:
@@ -74,14 +73,15 @@ async def get_currency(code: str) -> Response:
     currency = await svc.run(svc.store.get, code)
     etag = etag_of(currency)
     header = request.headers.get("if-none-match")
-    if header is not None:
-        # Weak comparison (RFC 9110 section 13.1.2).
-        if header.strip() == "*" or etag in {tag for _, tag in _entity_tags(header)}:
-            return None, 304, {"ETag": etag}
+    # Weak comparison (RFC 9110 section 13.1.2).
+    if header is not None and (
+        header.strip() == "*" or etag in {tag for _, tag in _entity_tags(header)}
+    ):
+        return None, 304, {"ETag": etag, "Content-Type": _JSON}
     return _json(currency, 200, ETag=etag)
 
 
-async def replace_currency(code: str, body: dict[str, Any], token_info: dict[str, Any]) -> Response:
+async def replace_currency(code: str, body: dict[str, Any]) -> Response:
     if body.get("code", code) != code:
         raise InvalidRequest(
             f"The body's code '{body['code']}' differs from the code '{code}' in the path."
@@ -91,13 +91,13 @@ async def replace_currency(code: str, body: dict[str, Any], token_info: dict[str
         svc.store.write,
         code,
         lambda _current: body,
-        _actor(token_info),
+        _actor(),
         _if_match(code) or _unconditional,
     )
     return _json(currency, 200, ETag=etag_of(currency))
 
 
-async def update_currency(code: str, body: dict[str, Any], token_info: dict[str, Any]) -> Response:
+async def update_currency(code: str, body: dict[str, Any]) -> Response:
     def merge(current: Mapping[str, Any]) -> dict[str, Any]:
         # JSON Merge Patch (RFC 7396) on a flat object: null removes, anything else replaces.
         merged = {name: current.get(name) for name in WRITABLE_FIELDS}
@@ -106,7 +106,7 @@ async def update_currency(code: str, body: dict[str, Any], token_info: dict[str,
 
     svc = services.current()
     currency = await svc.run(
-        svc.store.write, code, merge, _actor(token_info), _if_match(code) or _unconditional
+        svc.store.write, code, merge, _actor(), _if_match(code) or _unconditional
     )
     return _json(currency, 200, ETag=etag_of(currency))
 

@@ -1,0 +1,188 @@
+"""`currency-api serve | seed | token`: the command line for local runs and operators."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from currency_api.settings import Settings, SettingsError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="currency-api", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--aws",
+        action="store_true",
+        help="use the AWS account, TABLE_NAME and COGNITO_* from the environment "
+        "instead of the embedded emulators",
+    )
+    serve.add_argument("--no-seed", action="store_true", help="start with an empty table")
+
+    seed = commands.add_parser("seed", help="load the ISO 4217 list into the table")
+    seed.add_argument("--create-table", action="store_true", help="create the table if missing")
+    seed.add_argument("--file", type=Path, help="a list-one XML file (default: the shipped one)")
+    seed.add_argument("--symbols", action="store_true", help="add symbols from CLDR (babel)")
+
+    token = commands.add_parser("token", help="print an access token for the local API")
+    who = token.add_mutually_exclusive_group()
+    who.add_argument("--user", help="sign in as this demo user (default: admin)")
+    who.add_argument("--client", choices=["service"], help="a service client's token")
+    token.add_argument(
+        "--scope",
+        action="append",
+        choices=["currencies/read", "currencies/write"],
+        help="scopes of a service token (repeatable; default both)",
+    )
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "seed":
+            return _seed(args)
+        return _token(args)
+    except SettingsError as exc:
+        print(f"currency-api: {exc}", file=sys.stderr)
+        return 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from currency_api.app import create_app
+
+    if args.aws:
+        settings = Settings.from_env()
+        app = create_app(settings)
+        print(f"Serving against AWS table {settings.table_name} in {settings.region}")
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        return 0
+
+    import boto3
+
+    from currency_api import local
+    from currency_api.iso4217 import read_list_one
+    from currency_api.seed import seed
+    from currency_api.store import CurrencyStore, create_client
+
+    emulator: local.Emulator | None = None
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+    if not endpoint:
+        emulator = local.Emulator()
+        endpoint = emulator.start()
+    local.point_boto3_at(endpoint)
+    cognito_client = boto3.client("cognito-idp", region_name=local.REGION)
+    cognito = local.provision_cognito(cognito_client, endpoint)
+    cognito.save()
+    settings = local.settings_for(cognito)
+    client = create_client(settings.region)
+    store = CurrencyStore(client, settings.table_name, settings.cursor_secret)
+    store.ensure_table()
+    if not args.no_seed:
+        summary = seed(client, settings.table_name, read_list_one())
+        print(f"Seeded ISO 4217: {summary}")
+    app = create_app(settings, store=store)
+    base = f"http://{args.host}:{args.port}"
+    print(
+        f"""
+Currency API (local, embedded emulators at {endpoint})
+  API          {base}/currencies
+  Swagger UI   {base}/ui/
+  Spec         {base}/openapi.json
+Get a token (admin user, may write):   .venv/bin/currency-api token
+            (reader user, read only):  .venv/bin/currency-api token --user {local.DEMO_READER}
+            (service client):          .venv/bin/currency-api token --client service
+Then: curl -H "Authorization: Bearer $TOKEN" {base}/currencies/EUR
+In Swagger UI: Authorize, paste the token under bearerAuth.
+""",
+        flush=True,
+    )
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    finally:
+        if emulator is not None:
+            emulator.stop()
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from currency_api.iso4217 import Iso4217Error, read_list_one
+    from currency_api.problems import DependencyUnavailable
+    from currency_api.seed import cldr_symbol, seed
+    from currency_api.store import CurrencyStore, create_client
+
+    try:
+        currencies = read_list_one(args.file)
+    except (Iso4217Error, OSError) as exc:
+        print(f"currency-api seed: {exc}", file=sys.stderr)
+        return 1
+    table = os.environ.get("TABLE_NAME", "").strip()
+    if not table:
+        raise SettingsError("environment variable TABLE_NAME is required but not set")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        raise SettingsError("environment variable AWS_REGION is required but not set")
+    client = create_client(region)
+    if args.create_table:
+        CurrencyStore(client, table).ensure_table()
+    from tqdm import tqdm
+
+    with tqdm(total=len(currencies), unit="currency", file=sys.stderr) as bar:
+
+        def progress(done: int) -> None:
+            bar.update(done - bar.n)
+
+        try:
+            summary = seed(
+                client,
+                table,
+                currencies,
+                symbols=cldr_symbol if args.symbols else None,
+                progress=progress,
+            )
+        except DependencyUnavailable as exc:
+            print(f"currency-api seed: {exc}", file=sys.stderr)
+            return 1
+    print(f"{len(currencies)} currencies: {summary}")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    import boto3
+
+    from currency_api import local
+
+    try:
+        cognito = local.LocalCognito.load()
+    except FileNotFoundError:
+        print("currency-api token: start the local API first (make run)", file=sys.stderr)
+        return 1
+    local.point_boto3_at(cognito.endpoint)
+    client: Any = boto3.client("cognito-idp", region_name=cognito.region)
+    try:
+        client.describe_user_pool(UserPoolId=cognito.user_pool_id)
+    except Exception:  # any failure means the emulator is not there
+        print("currency-api token: the local emulator is not running (make run)", file=sys.stderr)
+        return 1
+    if args.client:
+        scopes = args.scope or ["currencies/read", "currencies/write"]
+        print(
+            "# LOCAL-ONLY service token, minted with the emulator's key (no real pool accepts it)",
+            file=sys.stderr,
+        )
+        print(local.mint_service_token(cognito, scopes))
+        return 0
+    print(local.password_token(client, cognito, args.user or cognito.admin_username))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,256 @@
+"""Embedded emulators for local runs and tests: moto's DynamoDB and Cognito over real HTTP.
+
+Imports moto lazily; never deployed. Nothing here can reach a real AWS account: the
+emulator endpoints are set for boto3 and the credentials are dummies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from currency_api.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp.client import CognitoIdentityProviderClient
+
+REGION: Final = "us-east-1"
+TABLE_NAME: Final = "currencies"
+RESOURCE_SERVER: Final = "currencies"
+ADMIN_GROUP: Final = "currency-admins"
+DEMO_ADMIN: Final = "admin"
+DEMO_READER: Final = "reader"
+#: Where `serve` leaves what `token` needs (endpoint, pool, clients); never committed.
+STATE_FILE: Final = Path(".currency-api") / "local.json"
+
+_DUMMY_ENV: Final = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # dummy: moto accepts anything
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LocalCognito:
+    """What the embedded Cognito was provisioned with."""
+
+    endpoint: str
+    region: str
+    user_pool_id: str
+    public_client_id: str
+    service_client_id: str
+    service_client_secret: str
+    admin_username: str
+    reader_username: str
+    password: str
+
+    @property
+    def issuer(self) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def jwks_url(self) -> str:
+        # moto serves the JWKS under its own endpoint, not under the issuer.
+        return f"{self.endpoint}/{self.user_pool_id}/.well-known/jwks.json"
+
+    def save(self, path: Path = STATE_FILE) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2))
+        path.chmod(0o600)
+
+    @classmethod
+    def load(cls, path: Path = STATE_FILE) -> LocalCognito:
+        return cls(**json.loads(path.read_text()))
+
+
+def point_boto3_at(endpoint: str) -> None:
+    """Send boto3's DynamoDB and Cognito calls to the emulator, with dummy credentials."""
+    os.environ.update(_DUMMY_ENV)
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+    os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = endpoint
+
+
+class Emulator:
+    """moto's server in this process on a free loopback port, serving DynamoDB and Cognito."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.endpoint = ""
+
+    def start(self) -> str:
+        import logging
+
+        # moto's werkzeug logs every emulated call; keep the console for the API's own logs.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        return self.endpoint
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def reset(self) -> None:
+        """Wipe every emulated resource (``POST /moto-api/reset``)."""
+        import urllib.request
+
+        # The endpoint is the emulator's own http://127.0.0.1 address.
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            response.read()
+
+
+def provision_cognito(
+    client: CognitoIdentityProviderClient, endpoint: str, region: str = REGION
+) -> LocalCognito:
+    """A user pool shaped like the deployed one: resource server with both scopes, a public
+    client (password sign-in for local use; authorization code flow declared), a confidential
+    service client (client credentials), the admin group, a demo admin and a demo reader."""
+    pool_id = client.create_user_pool(
+        PoolName="currency-api-local",
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 12,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": True,
+            }
+        },
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+    )["UserPool"]["Id"]
+    client.create_resource_server(
+        UserPoolId=pool_id,
+        Identifier=RESOURCE_SERVER,
+        Name="Currency API",
+        Scopes=[
+            {"ScopeName": "read", "ScopeDescription": "Read currencies"},
+            {"ScopeName": "write", "ScopeDescription": "Change currencies"},
+        ],
+    )
+    scopes = [f"{RESOURCE_SERVER}/read", f"{RESOURCE_SERVER}/write"]
+    public = client.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName="currency-api-public",
+        GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        AllowedOAuthFlows=["code"],
+        AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthScopes=["openid", *scopes],
+        CallbackURLs=["http://localhost:8000/ui/oauth2-redirect.html"],
+        SupportedIdentityProviders=["COGNITO"],
+    )["UserPoolClient"]
+    service = client.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName="currency-api-service",
+        GenerateSecret=True,
+        AllowedOAuthFlows=["client_credentials"],
+        AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthScopes=scopes,
+    )["UserPoolClient"]
+    client.create_group(GroupName=ADMIN_GROUP, UserPoolId=pool_id)
+    password = "Local-" + secrets.token_urlsafe(12) + "1a!"
+    for username in (DEMO_ADMIN, DEMO_READER):
+        client.admin_create_user(UserPoolId=pool_id, Username=username, MessageAction="SUPPRESS")
+        client.admin_set_user_password(
+            UserPoolId=pool_id, Username=username, Password=password, Permanent=True
+        )
+    client.admin_add_user_to_group(UserPoolId=pool_id, Username=DEMO_ADMIN, GroupName=ADMIN_GROUP)
+    return LocalCognito(
+        endpoint=endpoint,
+        region=region,
+        user_pool_id=pool_id,
+        public_client_id=public["ClientId"],
+        service_client_id=service["ClientId"],
+        service_client_secret=service["ClientSecret"],
+        admin_username=DEMO_ADMIN,
+        reader_username=DEMO_READER,
+        password=password,
+    )
+
+
+def settings_for(cognito: LocalCognito, table_name: str = TABLE_NAME, **overrides: Any) -> Settings:
+    """Settings for the app against the embedded emulators."""
+    values: dict[str, Any] = {
+        "table_name": table_name,
+        "region": cognito.region,
+        "cognito_user_pool_id": cognito.user_pool_id,
+        "cognito_app_client_ids": (cognito.public_client_id, cognito.service_client_id),
+        "cognito_issuer": cognito.issuer,
+        "cognito_jwks_url": cognito.jwks_url,
+        "admin_group": ADMIN_GROUP,
+        "cursor_secret": "local-only",
+        "validate_responses": True,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def password_token(
+    client: CognitoIdentityProviderClient, cognito: LocalCognito, username: str
+) -> str:
+    """A real access token from the emulator's USER_PASSWORD_AUTH sign-in."""
+    result = client.initiate_auth(
+        ClientId=cognito.public_client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": cognito.password},
+    )
+    return result["AuthenticationResult"]["AccessToken"]
+
+
+def mint_service_token(
+    cognito: LocalCognito, scopes: list[str], lifetime_seconds: int = 3600
+) -> str:
+    """A client-credentials access token for LOCAL USE ONLY, signed with moto's built-in key.
+
+    The emulator has no ``/oauth2/token`` endpoint, so this mints what Cognito's client
+    credentials flow would return (claims per the Cognito developer guide: ``sub`` and
+    ``client_id`` are the client, ``token_use`` is ``access``, ``scope`` space-separated).
+    Only the emulator's JWKS holds this key; no real user pool will ever accept the token.
+
+    Raises:
+        ValueError: the state does not point at a loopback emulator endpoint.
+    """
+    import time
+    import uuid
+    from urllib.parse import urlsplit
+
+    import jwt
+
+    if urlsplit(cognito.endpoint).hostname not in {"127.0.0.1", "localhost", "::1"}:
+        raise ValueError("service tokens are minted only for the embedded emulator on loopback")
+    now = int(time.time())
+    claims = {
+        "sub": cognito.service_client_id,
+        "client_id": cognito.service_client_id,
+        "token_use": "access",
+        "scope": " ".join(scopes),
+        "auth_time": now,
+        "iss": cognito.issuer,
+        "exp": now + lifetime_seconds,
+        "iat": now,
+        "jti": str(uuid.uuid4()),
+        "version": 2,
+    }
+    return jwt.encode(claims, moto_private_key(), algorithm="RS256", headers={"kid": "dummy"})
+
+
+def moto_private_key() -> Any:
+    """The RSA private key moto signs every emulated pool's tokens with (ships in moto)."""
+    import gzip
+    from importlib import resources
+
+    import jwt
+
+    raw = resources.files("moto.cognitoidp").joinpath("resources/jwks-private.json.gz").read_bytes()
+    data = json.loads(gzip.decompress(raw))
+    jwk = data["keys"][0] if "keys" in data else data
+    return jwt.PyJWK.from_dict(jwk, algorithm="RS256").key

@@ -1,0 +1,57 @@
+"""The operations of spec/openapi.yaml, read from the YAML so tests follow the spec."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from currency_api.app import SPEC_PATH
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    operation_id: str
+    security: list[dict[str, list[str]]]
+    definition: dict[str, Any]
+
+    def example_path(self) -> str:
+        """The path with every parameter filled by a valid value."""
+        return re.sub(r"\{[^}]+\}", "EUR", self.path)
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+
+def load_spec() -> dict[str, Any]:
+    spec: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
+    return spec
+
+
+def operations() -> list[Operation]:
+    spec = load_spec()
+    found = []
+    for path, item in spec["paths"].items():
+        for method in METHODS:
+            if method in item:
+                op = item[method]
+                found.append(
+                    Operation(
+                        method,
+                        path,
+                        op["operationId"],
+                        op.get("security", spec.get("security", [])),
+                        op,
+                    )
+                )
+    return found
+
+
+def secured_operations() -> list[Operation]:
+    return [op for op in operations() if op.security]
