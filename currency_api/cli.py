@@ -73,12 +73,12 @@ def _serve(args: argparse.Namespace) -> int:
     from currency_api.seed import seed
     from currency_api.store import CurrencyStore, create_client
 
-    emulator: local.Emulator | None = None
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
-    if not endpoint:
-        emulator = local.Emulator()
-        endpoint = emulator.start()
-    local.point_boto3_at(endpoint)
+    # The embedded emulator always serves Cognito; DynamoDB too unless the caller named an
+    # endpoint of their own (another local emulator, say).
+    emulator = local.Emulator()
+    endpoint = emulator.start()
+    dynamodb_endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or endpoint
+    local.point_boto3_at(endpoint, dynamodb_endpoint)
     cognito_client = boto3.client("cognito-idp", region_name=local.REGION)
     cognito = local.provision_cognito(cognito_client, endpoint)
     cognito.save()
@@ -93,7 +93,7 @@ def _serve(args: argparse.Namespace) -> int:
     base = f"http://{args.host}:{args.port}"
     print(
         f"""
-Currency API (local, embedded emulators at {endpoint})
+Currency API (local: Cognito at {endpoint}, DynamoDB at {dynamodb_endpoint})
   API          {base}/currencies
   Swagger UI   {base}/ui/
   Spec         {base}/openapi.json
@@ -108,8 +108,7 @@ In Swagger UI: Authorize, paste the token under bearerAuth.
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     finally:
-        if emulator is not None:
-            emulator.stop()
+        emulator.stop()
     return 0
 
 

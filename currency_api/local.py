@@ -69,10 +69,13 @@ class LocalCognito:
         return cls(**json.loads(path.read_text()))
 
 
-def point_boto3_at(endpoint: str) -> None:
-    """Send boto3's DynamoDB and Cognito calls to the emulator, with dummy credentials."""
+def point_boto3_at(endpoint: str, dynamodb_endpoint: str | None = None) -> None:
+    """Send boto3's Cognito (and DynamoDB) calls to the emulator, with dummy credentials.
+
+    ``dynamodb_endpoint`` sends DynamoDB elsewhere (another local emulator, say).
+    """
     os.environ.update(_DUMMY_ENV)
-    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_endpoint or endpoint
     os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = endpoint
 
 
