@@ -1,0 +1,20 @@
+# Spec review: lint spec/openapi.yaml and check its changes against a base.
+# See docs/changing-the-api.md. Included by the top-level Makefile (include mk/*.mk).
+
+VENV ?= .venv
+PY ?= $(VENV)/bin/python
+SPEC_TOOLS := tools/spec
+# The npm tools behind lint-spec and spec-diff, pinned by tools/spec/package-lock.json.
+SPEC_TOOLS_STAMP := $(SPEC_TOOLS)/node_modules/.package-lock.json
+
+.PHONY: install-spec-tools lint-spec
+
+install-spec-tools: $(SPEC_TOOLS_STAMP)
+
+# npm writes node_modules/.package-lock.json on every install: reinstall when the lock is newer.
+$(SPEC_TOOLS_STAMP): $(SPEC_TOOLS)/package.json $(SPEC_TOOLS)/package-lock.json
+	npm ci --prefix $(SPEC_TOOLS) --no-audit --no-fund
+	@touch $@
+
+lint-spec: $(SPEC_TOOLS_STAMP)
+	$(PY) tools/lint_spec.py
