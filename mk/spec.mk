@@ -6,8 +6,10 @@ PY ?= $(VENV)/bin/python
 SPEC_TOOLS := tools/spec
 # The npm tools behind lint-spec and spec-diff, pinned by tools/spec/package-lock.json.
 SPEC_TOOLS_STAMP := $(SPEC_TOOLS)/node_modules/.package-lock.json
+# What spec-diff compares against: a git ref (branch, tag, commit) or a file.
+BASE ?= main
 
-.PHONY: install-spec-tools lint-spec
+.PHONY: install-spec-tools lint-spec spec-diff
 
 install-spec-tools: $(SPEC_TOOLS_STAMP)
 
@@ -18,3 +20,6 @@ $(SPEC_TOOLS_STAMP): $(SPEC_TOOLS)/package.json $(SPEC_TOOLS)/package-lock.json
 
 lint-spec: $(SPEC_TOOLS_STAMP)
 	$(PY) tools/lint_spec.py
+
+spec-diff: $(SPEC_TOOLS_STAMP)
+	$(PY) tools/spec_diff.py --base $(BASE)
