@@ -18,8 +18,14 @@ $(SPEC_TOOLS_STAMP): $(SPEC_TOOLS)/package.json $(SPEC_TOOLS)/package-lock.json
 	npm ci --prefix $(SPEC_TOOLS) --no-audit --no-fund
 	@touch $@
 
-lint-spec: $(SPEC_TOOLS_STAMP)
+# `install` (the top-level Makefile's) provides .venv and openapi-spec-validator.
+lint-spec: install $(SPEC_TOOLS_STAMP)
 	$(PY) tools/lint_spec.py
 
-spec-diff: $(SPEC_TOOLS_STAMP)
+spec-diff: install $(SPEC_TOOLS_STAMP)
 	$(PY) tools/spec_diff.py --base $(BASE)
+
+# Hook into the top-level targets: `make lint` lints the spec too, and `make test` (tests/spec
+# drives both tools) installs them first.
+lint: lint-spec
+test: install-spec-tools
