@@ -114,7 +114,11 @@ def load_base(base: str, spec: Path) -> Document:
         raise UsageError(f"BASE {base!r} is not a file, and {spec} is not in a git repository")
     relative = spec.relative_to(Path(top.stdout.strip()).resolve()).as_posix()
     if git("rev-parse", "--verify", "--quiet", f"{base}^{{commit}}").returncode != 0:
-        raise UsageError(f"BASE {base!r} is neither a file nor a git ref (commit, branch or tag)")
+        remote = git("rev-parse", "--verify", "--quiet", f"origin/{base}^{{commit}}")
+        hint = f"; did you mean origin/{base}?" if remote.returncode == 0 else ""
+        raise UsageError(
+            f"BASE {base!r} is neither a file nor a git ref (commit, branch or tag){hint}"
+        )
     shown = git("show", f"{base}:{relative}")
     if shown.returncode != 0:
         raise UsageError(f"{relative} does not exist at {base}: {shown.stderr.strip()}")
