@@ -71,7 +71,10 @@ class JwksCache:
     """The user pool's JSON Web Key Set, fetched once and refetched at most once per interval.
 
     An unknown ``kid`` (key rotation) triggers a refetch, but no more often than
-    ``refetch_interval`` seconds; a failed fetch keeps the keys already cached.
+    ``refetch_interval`` seconds; a failed fetch keeps the keys already cached. While no key
+    was ever fetched, a failed fetch is retried at most once per ``empty_retry_interval``
+    seconds, so an outage is answered at once (503) instead of queueing every request behind
+    another fetch. Each fetch gives up after ``timeout`` seconds per network operation.
     JWKS format: RFC 7517; Cognito serves it at ``{issuer}/.well-known/jwks.json``.
     """
 
@@ -81,9 +84,11 @@ class JwksCache:
         refetch_interval: float = 300.0,
         timeout: float = JWKS_TIMEOUT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        empty_retry_interval: float = 1.0,
     ) -> None:
         self._client = jwt.PyJWKClient(url, cache_jwk_set=False, cache_keys=False, timeout=timeout)
         self._interval = refetch_interval
+        self._empty_retry_interval = empty_retry_interval
         self._clock = clock
         self._keys: dict[str, jwt.PyJWK] = {}
         self._last_fetch: float | None = None
@@ -95,15 +100,24 @@ class JwksCache:
             return self._fetch()
 
     def _fetch(self) -> bool:
-        self._last_fetch = self._clock()
         try:
             data = self._client.fetch_data()
             keys = jwt.PyJWKSet.from_dict(data).keys
-        except (jwt.PyJWKClientError, jwt.PyJWKSetError, jwt.InvalidKeyError, ValueError) as exc:
+        except Exception as exc:  # any failure (network, HTTP, JSON, JWK) keeps the cache
             logger.warning("JWKS fetch failed: %s", type(exc).__name__)
             return False
+        finally:
+            # Counted from the end of the attempt: requests that queued behind a slow fetch
+            # do not start another one.
+            self._last_fetch = self._clock()
         self._keys = {key.key_id: key for key in keys if key.key_id}
         return True
+
+    def _due(self) -> bool:
+        if self._last_fetch is None:
+            return True
+        interval = self._interval if self._keys else self._empty_retry_interval
+        return self._clock() - self._last_fetch >= interval
 
     def key(self, kid: str) -> jwt.PyJWK | None:
         """The key with this id, refetching the set if allowed.
@@ -118,8 +132,9 @@ class JwksCache:
             key = self._keys.get(kid)
             if key is not None:
                 return key
-            due = self._last_fetch is None or self._clock() - self._last_fetch >= self._interval
-            if (due or not self._keys) and not self._fetch() and not self._keys:
+            if self._due():
+                self._fetch()
+            if not self._keys:
                 raise DependencyUnavailable("token key set")
             return self._keys.get(kid)
 
@@ -189,8 +204,11 @@ class Authenticator:
         if claims.get("token_use") != "access":
             raise InvalidToken("token_use")
         client_id = claims.get("client_id")
-        if client_id not in self._client_ids:
+        if not isinstance(client_id, str) or client_id not in self._client_ids:
             raise InvalidToken("client_id")
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            raise InvalidToken("sub")
         username = claims.get("username")
         groups = _string_list(claims.get("cognito:groups"))
         scopes = tuple(str(claims.get("scope", "")).split())
@@ -202,7 +220,7 @@ class Authenticator:
             if self._admin_group in groups:
                 grants.update((READ_SCOPE, WRITE_SCOPE))
         return Principal(
-            subject=str(claims["sub"]),
+            subject=subject,
             client_id=str(client_id),
             username=username if isinstance(username, str) else None,
             groups=groups,
@@ -217,7 +235,11 @@ class Authenticator:
             return cached[1]  # type: ignore[no-any-return]
         try:
             if self._trust_gateway:
-                principal = self.principal(_gateway_claims(request.scope))
+                claims = _gateway_claims(request.scope)
+                # The authorizer checked the issuer too; a mismatch means a misconfigured one.
+                if claims.get("iss") != self._issuer:
+                    raise InvalidToken("issuer")
+                principal = self.principal(claims)
             else:
                 principal = self.verify(token)
         except InvalidToken as exc:

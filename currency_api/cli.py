@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from currency_api.settings import Settings, SettingsError
 
@@ -155,8 +154,6 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
-    import boto3
-
     from currency_api import local
 
     try:
@@ -164,12 +161,15 @@ def _token(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         print("currency-api token: start the local API first (make run)", file=sys.stderr)
         return 1
-    local.point_boto3_at(cognito.endpoint)
-    client: Any = boto3.client("cognito-idp", region_name=cognito.region)
+    except (ValueError, TypeError):
+        print(f"currency-api token: {local.STATE_FILE} is not valid local state", file=sys.stderr)
+        return 1
     try:
-        client.describe_user_pool(UserPoolId=cognito.user_pool_id)
-    except Exception:  # any failure means the emulator is not there
-        print("currency-api token: the local emulator is not running (make run)", file=sys.stderr)
+        # Only the embedded emulator: never a real user pool, whatever the environment says.
+        client = local.emulator_client(cognito)
+        local.ensure_emulator(cognito, client)
+    except local.NotTheEmulator as exc:
+        print(f"currency-api token: refused: {exc}", file=sys.stderr)
         return 1
     if args.client:
         scopes = args.scope or ["currencies/read", "currencies/write"]
@@ -179,7 +179,16 @@ def _token(args: argparse.Namespace) -> int:
         )
         print(local.mint_service_token(cognito, scopes))
         return 0
-    print(local.password_token(client, cognito, args.user or cognito.admin_username))
+    from botocore.exceptions import ClientError
+
+    username = args.user or cognito.admin_username
+    try:
+        token = local.password_token(client, cognito, username)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "error")
+        print(f"currency-api token: sign-in as {username!r} failed: {code}", file=sys.stderr)
+        return 1
+    print(token)
     return 0
 
 

@@ -6,12 +6,14 @@ emulator endpoints are set for boto3 and the credentials are dummies.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
 
 from currency_api.settings import Settings
 
@@ -26,6 +28,10 @@ DEMO_ADMIN: Final = "admin"
 DEMO_READER: Final = "reader"
 #: Where `serve` leaves what `token` needs (endpoint, pool, clients); never committed.
 STATE_FILE: Final = Path(".currency-api") / "local.json"
+#: Host names of the loopback interface: the only place the embedded emulator listens.
+LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
+#: The key id moto puts in every token it signs and in every pool's JWKS.
+MOTO_KID: Final = "dummy"
 
 _DUMMY_ENV: Final = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -67,6 +73,96 @@ class LocalCognito:
     @classmethod
     def load(cls, path: Path = STATE_FILE) -> LocalCognito:
         return cls(**json.loads(path.read_text()))
+
+
+class NotTheEmulator(ValueError):
+    """The local state does not point at a running embedded emulator holding the pool."""
+
+
+def is_loopback(url: str | None) -> bool:
+    """True for an ``http://`` URL on the loopback interface (where the emulator listens)."""
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+
+
+def emulator_client(cognito: LocalCognito) -> CognitoIdentityProviderClient:
+    """A Cognito client bound to the state's emulator endpoint with dummy credentials.
+
+    The endpoint is passed explicitly, so neither ``AWS_ENDPOINT_URL_*`` nor any real
+    credentials in the environment can redirect it to AWS.
+
+    Raises:
+        NotTheEmulator: the endpoint is not an ``http://`` loopback URL.
+    """
+    import boto3
+    from botocore.config import Config
+
+    if not is_loopback(cognito.endpoint):
+        raise NotTheEmulator(f"{cognito.endpoint!r} is not the embedded emulator on loopback")
+    client: CognitoIdentityProviderClient = boto3.client(
+        "cognito-idp",
+        region_name=cognito.region,
+        endpoint_url=cognito.endpoint,
+        aws_access_key_id=_DUMMY_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=_DUMMY_ENV["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=_DUMMY_ENV["AWS_SESSION_TOKEN"],
+        config=Config(connect_timeout=1, read_timeout=3, retries={"max_attempts": 1}),
+    )
+    return client
+
+
+def ensure_emulator(cognito: LocalCognito, client: CognitoIdentityProviderClient) -> None:
+    """Refuse anything but the embedded emulator that holds this pool.
+
+    Checks: the state's endpoint and the client's actual endpoint are loopback; the pool
+    exists there; and the pool's JWKS there holds moto's built-in key (so a token minted with
+    that key is accepted by this emulator and by nothing else).
+
+    Raises:
+        NotTheEmulator: any check failed; the message says which, for the local user.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    for url in (cognito.endpoint, client.meta.endpoint_url):
+        if not is_loopback(url):
+            raise NotTheEmulator(f"{url!r} is not the embedded emulator on loopback")
+    try:
+        client.describe_user_pool(UserPoolId=cognito.user_pool_id)
+    except ClientError:
+        raise NotTheEmulator(
+            f"the user pool {cognito.user_pool_id} does not exist in the emulator at "
+            f"{cognito.endpoint} (is this state from an earlier run?)"
+        ) from None
+    except BotoCoreError:
+        raise NotTheEmulator(f"no emulator answers at {cognito.endpoint}") from None
+    if not serves_emulator_key(cognito.jwks_url):
+        raise NotTheEmulator(f"{cognito.jwks_url} does not serve the emulator's signing key")
+
+
+def serves_emulator_key(jwks_url: str) -> bool:
+    """True if the loopback JWKS at ``jwks_url`` holds moto's built-in signing key."""
+    import urllib.request
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
+    if not is_loopback(jwks_url):
+        return False
+    try:
+        # A loopback http:// URL, checked above.
+        with urllib.request.urlopen(jwks_url, timeout=3) as response:  # noqa: S310
+            keys = jwt.PyJWKSet.from_dict(json.loads(response.read())).keys
+    except Exception:  # anything unexpected means: not the emulator we started
+        return False
+    ours = moto_private_key().public_key().public_numbers()
+    return any(
+        key.key_id == MOTO_KID
+        and isinstance(key.key, RSAPublicKey)
+        and key.key.public_numbers() == ours
+        for key in keys
+    )
 
 
 def point_boto3_at(endpoint: str, dynamodb_endpoint: str | None = None) -> None:
@@ -219,17 +315,19 @@ def mint_service_token(
     ``client_id`` are the client, ``token_use`` is ``access``, ``scope`` space-separated).
     Only the emulator's JWKS holds this key; no real user pool will ever accept the token.
 
+    Callers outside tests check the emulator first (:func:`ensure_emulator`), as
+    ``currency-api token`` does.
+
     Raises:
-        ValueError: the state does not point at a loopback emulator endpoint.
+        NotTheEmulator: the state does not point at a loopback emulator endpoint.
     """
     import time
     import uuid
-    from urllib.parse import urlsplit
 
     import jwt
 
-    if urlsplit(cognito.endpoint).hostname not in {"127.0.0.1", "localhost", "::1"}:
-        raise ValueError("service tokens are minted only for the embedded emulator on loopback")
+    if not is_loopback(cognito.endpoint):
+        raise NotTheEmulator("service tokens are minted only for the embedded emulator on loopback")
     now = int(time.time())
     claims = {
         "sub": cognito.service_client_id,
@@ -243,11 +341,15 @@ def mint_service_token(
         "jti": str(uuid.uuid4()),
         "version": 2,
     }
-    return jwt.encode(claims, moto_private_key(), algorithm="RS256", headers={"kid": "dummy"})
+    return jwt.encode(claims, moto_private_key(), algorithm="RS256", headers={"kid": MOTO_KID})
 
 
+@functools.cache
 def moto_private_key() -> Any:
-    """The RSA private key moto signs every emulated pool's tokens with (ships in moto)."""
+    """The RSA private key moto signs every emulated pool's tokens with (ships in moto).
+
+    Loaded once: building an RSA key from its numbers checks it, which takes a while.
+    """
     import gzip
     from importlib import resources
 
