@@ -13,13 +13,16 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import jwt
-from connexion.lifecycle import ConnexionRequest
 
 from currency_api.problems import DependencyUnavailable
 from currency_api.settings import Settings
+
+if TYPE_CHECKING:
+    # Annotations only: verification itself needs no web framework (bench/ reuses it).
+    from connexion.lifecycle import ConnexionRequest
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +79,8 @@ class JwksCache:
     seconds, so an outage is answered at once (503) instead of queueing every request behind
     another fetch. Each fetch gives up after ``timeout`` seconds per network operation.
     JWKS format: RFC 7517; Cognito serves it at ``{issuer}/.well-known/jwks.json``.
+    ``clock`` (monotonic) gates refetches; ``wall_clock`` (epoch seconds) dates the keys, which
+    stays meaningful across a SnapStart restore.
     """
 
     def __init__(
@@ -85,14 +90,36 @@ class JwksCache:
         timeout: float = JWKS_TIMEOUT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         empty_retry_interval: float = 1.0,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = jwt.PyJWKClient(url, cache_jwk_set=False, cache_keys=False, timeout=timeout)
         self._interval = refetch_interval
         self._empty_retry_interval = empty_retry_interval
         self._clock = clock
+        self._wall_clock = wall_clock
         self._keys: dict[str, jwt.PyJWK] = {}
         self._last_fetch: float | None = None
+        #: Epoch seconds of the last successful fetch, or None before the first.
+        self.fetched_at: float | None = None
         self._lock = threading.Lock()
+
+    def key_ids(self) -> tuple[str, ...]:
+        """The ids of the cached keys (empty before the first successful fetch)."""
+        return tuple(self._keys)
+
+    def after_restore(self) -> bool:
+        """After a SnapStart restore: reopen the refetch gate, refetch keys older than the
+        refetch interval. True if a refetch happened and succeeded.
+
+        The monotonic time of the last fetch was taken before the snapshot and means nothing
+        now; the wall-clock age of the keys does.
+        """
+        with self._lock:
+            self._last_fetch = None
+            stale = self.fetched_at is None or (
+                self._wall_clock() - self.fetched_at >= self._interval
+            )
+            return self._fetch() if stale else False
 
     def refresh(self) -> bool:
         """Fetch the key set now. True if it was fetched; on failure the old keys stay."""
@@ -111,6 +138,7 @@ class JwksCache:
             # do not start another one.
             self._last_fetch = self._clock()
         self._keys = {key.key_id: key for key in keys if key.key_id}
+        self.fetched_at = self._wall_clock()
         return True
 
     def _due(self) -> bool:

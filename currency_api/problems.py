@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+if TYPE_CHECKING:
+    # The exceptions need no web framework (bench/ reuses them); responses import it late.
+    from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -102,6 +104,8 @@ def problem_response(
     status: int, title: str, detail: str | None = None, headers: Mapping[str, str] | None = None
 ) -> ConnexionResponse:
     """A ConnexionResponse carrying a problem+json body."""
+    from connexion.lifecycle import ConnexionResponse
+
     return ConnexionResponse(
         status_code=status,
         mimetype=PROBLEM_JSON,

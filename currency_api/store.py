@@ -47,6 +47,11 @@ PARTITION_KEY: Final = "code"
 #: Writable fields of a currency, as the spec names them.
 WRITABLE_FIELDS: Final = ("name", "numericCode", "minorUnit", "symbol")
 
+#: Pooled connections per endpoint: at least the worker threads a server may run boto3 calls in
+#: (Starlette's thread pool is AnyIO's default limiter, 40 threads). botocore's default of 10
+#: makes every call beyond 10 concurrent open and then drop a fresh connection.
+MAX_POOL_CONNECTIONS: Final = 40
+
 #: boto3 client configuration: standard retry mode with a bounded number of attempts and
 #: timeouts short enough that a request ends well inside API Gateway's 30 s limit
 #: (3 attempts x (1 s connect + 3 s read) plus backoff stays under 15 s).
@@ -55,6 +60,7 @@ CLIENT_CONFIG: Final = Config(
     connect_timeout=1,
     read_timeout=3,
     tcp_keepalive=True,
+    max_pool_connections=MAX_POOL_CONNECTIONS,
 )
 
 #: DynamoDB error codes that mean "the dependency is down or throttling", not "you erred".

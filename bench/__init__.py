@@ -1,0 +1,1 @@
+"""Benchmarks: our Lambda and local server against FastAPI + Mangum and a bare handler."""

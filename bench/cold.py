@@ -1,0 +1,144 @@
+"""Cold starts: each app imported, built and asked its first authenticated GET in fresh processes.
+
+Runs are interleaved (every round runs each app once, in a shuffled order) so that the machine's
+drift hits every app alike. One discarded round first warms the page cache and ``__pycache__``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from bench.common import JwksServer, SigningKey, get_event, lambda_env
+
+ROOT: Final = Path(__file__).resolve().parent.parent
+CHILD: Final = ROOT / "bench" / "cold_child.py"
+
+#: Where the third-party packages come from: a Lambda-shaped folder per app, or the dev venv.
+Packages = Mapping[str, Path] | None
+
+
+@dataclass
+class ColdResult:
+    """Every run of one app; times in milliseconds, memory in MiB."""
+
+    app: str
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+    def values(self, key: str) -> list[float]:
+        return [float(run[key]) for run in self.runs]
+
+    def median(self, key: str) -> float:
+        return statistics.median(self.values(key))
+
+    def iqr(self, key: str) -> tuple[float, float]:
+        """The first and third quartiles."""
+        values = self.values(key)
+        if len(values) < 2:
+            return values[0], values[0]
+        q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+        return q1, q3
+
+
+def package_of(app: str) -> str:
+    """The package folder an app module runs on: ``ours_variant`` runs on ``ours``."""
+    return app.partition("_")[0]
+
+
+def child_command(app: str, event_file: Path, packages: Packages, *extra: str) -> list[str]:
+    """The command of one cold run; with packages, ``-S`` keeps the venv off the path."""
+    flags = ["-S"] if packages is not None else []
+    return [sys.executable, *flags, *extra, str(CHILD), app, str(event_file)]
+
+
+def child_env(app: str, jwks_url: str, packages: Packages) -> dict[str, str]:
+    env = {**os.environ, **lambda_env(jwks_url), "PYTHONDONTWRITEBYTECODE": ""}
+    env.pop("PYTHONPATH", None)
+    if packages is not None:
+        env["PYTHONPATH"] = str(packages[package_of(app)])
+    return env
+
+
+def run_once(app: str, event_file: Path, jwks_url: str, packages: Packages) -> dict[str, Any]:
+    """One fresh process; its JSON report.
+
+    Raises:
+        RuntimeError: the process failed or the first request was not a 200.
+    """
+    done = subprocess.run(
+        child_command(app, event_file, packages),
+        env=child_env(app, jwks_url, packages),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"cold run of {app} failed:\n{done.stderr[-4000:]}")
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if report["status"] != 200:
+        raise RuntimeError(f"cold run of {app}: first GET answered {report['status']}")
+    return report
+
+
+def measure(
+    apps: Sequence[str],
+    runs: int,
+    packages: Packages,
+    progress: Callable[[str], None] = lambda _msg: None,
+    seed: int | None = None,
+    warm_up: bool = True,
+) -> dict[str, ColdResult]:
+    """``runs`` interleaved cold starts of every app (after one discarded warm-up round)."""
+    key = SigningKey()
+    order = list(apps)
+    shuffle = random.Random(seed)
+    results = {app: ColdResult(app) for app in apps}
+    with JwksServer(key.jwks) as jwks, tempfile.TemporaryDirectory() as tmp:
+        event_file = Path(tmp) / "event.json"
+        event_file.write_text(json.dumps(get_event(key.access_token())))
+        for app in order if warm_up else ():
+            run_once(app, event_file, jwks.url, packages)
+        for round_number in range(runs):
+            shuffle.shuffle(order)
+            for app in order:
+                results[app].runs.append(run_once(app, event_file, jwks.url, packages))
+            progress(f"cold round {round_number + 1}/{runs}")
+    return results
+
+
+def importtime(
+    app: str, packages: Packages, top: int = 15
+) -> tuple[float, list[tuple[str, float]]]:
+    """``python -X importtime`` of one cold start: the total and the ``top`` packages by the
+    time spent in their own modules (milliseconds; -X importtime itself adds overhead)."""
+    key = SigningKey()
+    totals: dict[str, float] = {}
+    with JwksServer(key.jwks) as jwks, tempfile.TemporaryDirectory() as tmp:
+        event_file = Path(tmp) / "event.json"
+        event_file.write_text(json.dumps(get_event(key.access_token())))
+        done = subprocess.run(
+            child_command(app, event_file, packages, "-X", "importtime"),
+            env=child_env(app, jwks.url, packages),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, _cumulative, name = line.removeprefix("import time:").split("|")
+        package = name.strip().partition(".")[0]
+        totals[package] = totals.get(package, 0.0) + int(self_us) / 1000
+    ranked = sorted(totals.items(), key=lambda item: item[1], reverse=True)
+    return sum(totals.values()), ranked[:top]

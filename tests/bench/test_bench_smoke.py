@@ -1,0 +1,25 @@
+"""The benchmark scripts run end to end (tiny counts; no timing is asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bench_runs_end_to_end_and_prints_every_section(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--packages", "venv"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for heading in ("### Targets", "### Cold start", "### Warm invocations", "### Local server"):
+        assert heading in done.stdout
+    assert "-X importtime" in done.stdout
+    assert "| 16 |" in done.stdout
