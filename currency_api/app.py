@@ -11,9 +11,9 @@ from connexion.exceptions import OAuthProblem, OAuthResponseProblem, OAuthScopeP
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
-from starlette.middleware.cors import CORSMiddleware
 
-from currency_api import auth, problems
+from currency_api import auth, guards, problems
+from currency_api.logs import REQUEST_ID_HEADER, AccessLog, RouteRecorder
 from currency_api.middleware import (
     BodyLimit,
     ScopeInjector,
@@ -71,6 +71,7 @@ def create_app(
         specification_dir=spec_path.parent,
         strict_validation=True,
         uri_parser_class=SingleValueURIParser,
+        validator_map=guards.validator_map(),
         validate_responses=settings.validate_responses,
         swagger_ui_options=SwaggerUIOptions(
             swagger_ui_path="/ui",
@@ -79,25 +80,39 @@ def create_app(
     )
     app.add_api(spec_path.name)
 
+    # Middlewares at one position run in the order added (the first added is outermost):
+    # the access log sees every answer, security headers and CORS apply to the body limit's
+    # 413 too.
+    app.add_middleware(AccessLog, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(SecurityHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    if settings.cors_allow_origins:
+        app.add_middleware(
+            guards.ProblemCORSMiddleware,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            allow_origins=list(settings.cors_allow_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Retry-After",
+                "WWW-Authenticate",
+                REQUEST_ID_HEADER,
+            ],
+            max_age=600,
+        )
+    app.add_middleware(
+        guards.SingleAuthorization, position=MiddlewarePosition.BEFORE_EXCEPTION, realm=REALM
+    )
+    app.add_middleware(
+        BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=settings.max_body_bytes
+    )
     app.add_middleware(
         ScopeInjector,
         position=MiddlewarePosition.BEFORE_SWAGGER,
         values={SERVICES_KEY: services, auth.SCOPE_KEY: authenticator},
     )
-    app.add_middleware(
-        BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=settings.max_body_bytes
-    )
-    if settings.cors_allow_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            position=MiddlewarePosition.BEFORE_EXCEPTION,
-            allow_origins=list(settings.cors_allow_origins),
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
-            expose_headers=["ETag", "Location", "Retry-After", "WWW-Authenticate"],
-            max_age=600,
-        )
-    app.add_middleware(SecurityHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(RouteRecorder, position=MiddlewarePosition.BEFORE_SECURITY)
 
     app.add_error_handler(problems.DomainError, problems.domain_error_handler)
     app.add_error_handler(OAuthProblem, _unauthorized)
