@@ -270,7 +270,8 @@ def _dynamodb_errors(code: str | None = None) -> Iterator[None]:
     except ClientError as exc:
         error = exc.response.get("Error", {}).get("Code", "")
         if error == "ConditionalCheckFailedException" and code is not None:
-            raise _ConditionFailed(code) from None
+            old: Any = exc.response.get("Item")
+            raise _ConditionFailed(code, old) from None
         if error in UNAVAILABLE_ERROR_CODES:
             raise DependencyUnavailable("data store") from None
         raise
@@ -285,9 +286,19 @@ def _dynamodb_errors(code: str | None = None) -> Iterator[None]:
 
 
 class _ConditionFailed(Exception):
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, item: Mapping[str, Any] | None = None) -> None:
         super().__init__(code)
         self.code = code
+        #: The item that failed the condition (``ReturnValuesOnConditionCheckFailure``).
+        self.item = item
+
+    def found(self, written: Mapping[str, Any]) -> bool:
+        """Whether the item in the table is exactly the one we tried to write.
+
+        Then the condition failed on our own earlier attempt: botocore retried a write whose
+        response was lost (a read timeout after DynamoDB applied it). The write succeeded.
+        """
+        return self.item is not None and dict(self.item) == dict(written)
 
 
 #: Decides whether a write may go ahead, given the current currency (raises if not).
@@ -376,6 +387,9 @@ class CurrencyStore:
     def create(self, fields: Mapping[str, Any], actor: str) -> dict[str, Any]:
         """Store a new currency at version 1.
 
+        A retried attempt that finds the very item an earlier attempt wrote (its response was
+        lost) is a success, not a conflict; likewise in :meth:`write`.
+
         Raises:
             CurrencyExists: the code is taken (a conditional write: nothing is overwritten).
             DependencyUnavailable: DynamoDB is down, throttling or timing out.
@@ -390,17 +404,20 @@ class CurrencyStore:
             "createdBy": actor,
             "updatedBy": actor,
         }
+        item = _to_item(currency)
         try:
             with _dynamodb_errors(fields["code"]):
                 self._client.put_item(
                     TableName=self._table,
-                    Item=_to_item(currency),
+                    Item=item,
                     ConditionExpression="attribute_not_exists(#pk)",
                     ExpressionAttributeNames={"#pk": PARTITION_KEY},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
-        except _ConditionFailed:
-            raise CurrencyExists(fields["code"]) from None
-        return _from_item(_to_item(currency))
+        except _ConditionFailed as failed:
+            if not failed.found(item):
+                raise CurrencyExists(fields["code"]) from None
+        return _from_item(item)
 
     @_budgeted
     def write(
@@ -434,18 +451,21 @@ class CurrencyStore:
                 "updatedAt": now_rfc3339(),
                 "updatedBy": actor,
             }
+            item = _to_item(updated)
             try:
                 with _dynamodb_errors(code):
                     self._client.put_item(
                         TableName=self._table,
-                        Item=_to_item(updated),
+                        Item=item,
                         ConditionExpression="#v = :v",
                         ExpressionAttributeNames={"#v": "version"},
                         ExpressionAttributeValues={":v": {"N": str(current["version"])}},
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
                     )
-            except _ConditionFailed:
-                continue
-            return _from_item(_to_item(updated))
+            except _ConditionFailed as failed:
+                if not failed.found(item):
+                    continue
+            return _from_item(item)
         raise PreconditionFailed(code)
 
     @_budgeted
