@@ -97,6 +97,10 @@ class LiveServer:
         self.thread.join(10)
 
 
+#: dynalite keeps tables CREATING for 500 ms by default; boto3's waiter then polls every 20 s.
+_INSTANT_TABLES = ("--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -117,7 +121,7 @@ def dynalite() -> Iterator[str]:
         pytest.skip("dynalite is not installed: run `make install` (mk/rel.mk)")
     port = _free_port()
     process = subprocess.Popen(  # noqa: S603
-        [str(DYNALITE), "--host", "127.0.0.1", "--port", str(port)],
+        [str(DYNALITE), "--host", "127.0.0.1", "--port", str(port), *_INSTANT_TABLES],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
