@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from botocore.retries.standard import ExponentialBackoff
 
 from currency_api import auth, store
@@ -22,10 +24,11 @@ def test_client_config_is_standard_mode_with_the_documented_numbers() -> None:
 
 def test_botocore_backoff_is_what_the_bound_assumes() -> None:
     # worst_case_seconds relies on these; a botocore upgrade that changes them must fail here.
-    assert ExponentialBackoff._BASE == 2
-    assert ExponentialBackoff._MAX_BACKOFF == 20
-    assert ExponentialBackoff._RETRY_AFTER_MAX_ADDITIONAL == 5
-    assert ExponentialBackoff._DEFAULT_BACKOFF_CONFIG["throttling_base_scale"] == 1
+    backoff: Any = ExponentialBackoff
+    assert backoff._BASE == 2
+    assert backoff._MAX_BACKOFF == 20
+    assert backoff._RETRY_AFTER_MAX_ADDITIONAL == 5
+    assert backoff._DEFAULT_BACKOFF_CONFIG["throttling_base_scale"] == 1
 
 
 def test_worst_case_request_time_is_well_inside_api_gateways_timeout() -> None:
