@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from connexion import AsyncApp
-from connexion.exceptions import OAuthProblem, OAuthResponseProblem, OAuthScopeProblem
+from connexion.exceptions import (
+    BadRequestProblem,
+    OAuthProblem,
+    OAuthResponseProblem,
+    OAuthScopeProblem,
+)
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
@@ -102,7 +107,7 @@ def create_app(
             max_age=600,
         )
     app.add_middleware(
-        guards.SingleAuthorization, position=MiddlewarePosition.BEFORE_EXCEPTION, realm=REALM
+        guards.RequestGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, realm=REALM
     )
     app.add_middleware(
         BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=settings.max_body_bytes
@@ -115,6 +120,7 @@ def create_app(
     app.add_middleware(RouteRecorder, position=MiddlewarePosition.BEFORE_SECURITY)
 
     app.add_error_handler(problems.DomainError, problems.domain_error_handler)
+    app.add_error_handler(BadRequestProblem, guards.bad_request_handler)
     app.add_error_handler(OAuthProblem, _unauthorized)
     app.add_error_handler(OAuthScopeProblem, _forbidden)
     app.add_error_handler(RecursionError, problems.malformed_body_handler)

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncGenerator
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from currency_api.problems import PROBLEM_JSON, problem_body
+from currency_api.problems import PROBLEM_JSON, problem_body, problem_response
+
+if TYPE_CHECKING:
+    from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 
 #: What a malformed body is told (the parser's own message could echo the body).
 MALFORMED: Final = "The request body is not valid JSON text (RFC 8259) in UTF-8."
@@ -80,44 +83,98 @@ def validator_map() -> dict[str, Any]:
     return {"body": bodies}
 
 
-class SingleAuthorization:
-    """A request with more than one ``Authorization`` header is a 400 ``invalid_request``.
+class RequestGuard:
+    """Refuses, before any other work, requests that no operation can answer safely.
 
-    RFC 9110 section 5.3 forbids repeating a field that is not a list, and RFC 6750 section
-    3.1 names the answer; layers that pick different copies (a gateway the first, the app the
-    last) would otherwise authenticate different tokens.
+    - More than one ``Authorization`` header: 400 with ``error="invalid_request"``. RFC 9110
+      section 5.3 forbids repeating a field that is not a list, and RFC 6750 section 3.1
+      names the answer; layers that pick different copies (a gateway the first, the app the
+      last) would otherwise authenticate different tokens.
+    - An encoded slash (``%2F``) in the path: 400. No path parameter of the spec may hold a
+      slash, and decoded it would route to another path (Starlette answers a redirect).
+    - A body without ``Content-Type``: 415. RFC 9110 section 8.3 lets a recipient treat it as
+      ``application/octet-stream``, which no operation consumes (Connexion would guess JSON,
+      validate it, then hand the handler raw bytes: a 500).
     """
 
     def __init__(self, app: ASGIApp, realm: str) -> None:
         self.app = app
-        self.challenge = f'Bearer realm="{realm}", error="invalid_request"'.encode()
+        self.challenge = f'Bearer realm="{realm}", error="invalid_request"'
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            count = sum(1 for name, _ in scope.get("headers", ()) if name == b"authorization")
-            if count > 1:
-                body = problem_body(
-                    400, "Bad Request", "Send one Authorization header, with one token."
-                )
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 400,
-                        "headers": [
-                            (b"content-type", PROBLEM_JSON.encode()),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"www-authenticate", self.challenge),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                status, title, detail, headers = refusal
+                await _send_problem(send, status, title, detail, headers)
                 return
         await self.app(scope, receive, send)
 
+    def _refusal(self, scope: Scope) -> tuple[int, str, str, dict[str, str]] | None:
+        names = [name for name, _ in scope.get("headers", ())]
+        if names.count(b"authorization") > 1:
+            detail = "Send one Authorization header, with one token."
+            return 400, "Bad Request", detail, {"www-authenticate": self.challenge}
+        raw_path = scope.get("raw_path") or str(scope.get("path", "")).encode()
+        if b"%2f" in raw_path.lower():
+            return 400, "Bad Request", "The path must not contain an encoded slash (%2F).", {}
+        if scope.get("method") in ("POST", "PUT", "PATCH") and b"content-type" not in names:
+            headers = Headers(scope=scope)
+            if headers.get("content-length", "0") != "0" or "transfer-encoding" in headers:
+                return 415, "Unsupported Media Type", "The body needs a Content-Type.", {}
+        return None
+
+
+async def _send_problem(
+    send: Send, status: int, title: str, detail: str, headers: dict[str, str]
+) -> None:
+    body = problem_body(status, title, detail)
+    raw_headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *((name.encode(), value.encode()) for name, value in headers.items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+#: Longest ``detail`` of a 400 from request validation, in characters.
+MAX_DETAIL: Final = 200
+
+
+def bad_request_handler(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """Connexion's request-validation 400, with a short ``detail``.
+
+    Connexion's detail holds the failing schema and the whole offending value (a 10 KB path
+    segment comes back whole): keep the first line, at most :data:`MAX_DETAIL` characters.
+    """
+    detail = str(getattr(exc, "detail", None) or "The request does not match the API.")
+    detail = detail.split("\n", 1)[0]
+    if len(detail) > MAX_DETAIL:
+        detail = detail[: MAX_DETAIL - 1] + "…"
+    return problem_response(400, "Bad Request", detail)
+
 
 class ProblemCORSMiddleware(CORSMiddleware):
-    """Starlette's CORS, but a refused preflight is a problem+json 400 with no CORS headers
-    (Starlette answers text/plain and still lists the allowed methods and headers)."""
+    """Starlette's CORS, but nothing CORS for an origin that is not allowed: a refused
+    preflight is a problem+json 400 with no CORS headers (Starlette answers text/plain and
+    still lists the allowed methods and headers), and other answers to such an origin carry
+    only ``Vary: Origin`` (Starlette adds ``Access-Control-Expose-Headers``)."""
+
+    async def simple_response(
+        self, scope: Scope, receive: Receive, send: Send, request_headers: Headers
+    ) -> None:
+        origin = request_headers.get("origin")
+        if origin is None or self.is_allowed_origin(origin):
+            await super().simple_response(scope, receive, send, request_headers)
+            return
+
+        async def send_with_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).add_vary_header("Origin")
+            await send(message)
+
+        await self.app(scope, receive, send_with_vary)
 
     def preflight_response(self, request_headers: Headers) -> Response:
         response = super().preflight_response(request_headers)

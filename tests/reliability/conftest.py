@@ -3,6 +3,8 @@ count their attempts, the app served by uvicorn on a loopback port, and dynalite
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import shutil
 import socket
@@ -11,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -138,3 +141,49 @@ def dynalite() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     process.terminate()
     process.wait(10)
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def raw_request(
+    port: int,
+    method: str,
+    path: str,
+    headers: list[tuple[str, str]] | None = None,
+    body: bytes | None = None,
+    *,
+    chunked: bool = False,
+) -> RawResponse:
+    """One request over a socket with exactly these bytes: the path is sent as given (no
+    normalisation of ``..`` or percent escapes), headers may repeat, the body may be chunked
+    (no Content-Length)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.putrequest(method, path, skip_host=False, skip_accept_encoding=True)
+        for name, value in headers or []:
+            connection.putheader(name, value)
+        if chunked:
+            connection.putheader("Transfer-Encoding", "chunked")
+        elif body is not None:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders()
+        if chunked:
+            data = body or b""
+            for start in range(0, len(data), 1024):
+                part = data[start : start + 1024]
+                connection.send(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+            connection.send(b"0\r\n\r\n")
+        elif body is not None:
+            connection.send(body)
+        response = connection.getresponse()
+        return RawResponse(response.status, response.headers, response.read())
+    finally:
+        connection.close()
