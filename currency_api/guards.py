@@ -115,14 +115,24 @@ class RequestGuard:
         if names.count(b"authorization") > 1:
             detail = "Send one Authorization header, with one token."
             return 400, "Bad Request", detail, {"www-authenticate": self.challenge}
-        raw_path = scope.get("raw_path") or str(scope.get("path", "")).encode()
-        if b"%2f" in raw_path.lower():
+        if b"%2f" in _raw_path(scope).lower():
             return 400, "Bad Request", "The path must not contain an encoded slash (%2F).", {}
         if scope.get("method") in ("POST", "PUT", "PATCH") and b"content-type" not in names:
             headers = Headers(scope=scope)
             if headers.get("content-length", "0") != "0" or "transfer-encoding" in headers:
                 return 415, "Unsupported Media Type", "The body needs a Content-Type.", {}
         return None
+
+
+def _raw_path(scope: Scope) -> bytes:
+    """The path as received: uvicorn's ``raw_path``, or on Lambda the event's ``rawPath``
+    (Mangum puts only the decoded path in the scope)."""
+    raw: Any = scope.get("raw_path")
+    if isinstance(raw, bytes) and raw:
+        return raw
+    event = scope.get("aws.event")
+    raw = event.get("rawPath") if isinstance(event, dict) else None
+    return str(raw if isinstance(raw, str) else scope.get("path", "")).encode()
 
 
 async def _send_problem(

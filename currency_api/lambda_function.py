@@ -9,7 +9,9 @@ from typing import Any, Final
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES, HANDLERS
 
+from currency_api import lambda_events
 from currency_api.app import create_app
+from currency_api.logs import configure_logging
 from currency_api.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -71,9 +73,9 @@ def _normalize(event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-_handler = build_handler(
-    Settings.from_env(), on_lambda=bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
-)
+_settings = Settings.from_env()
+configure_logging(_settings.log_level)
+_handler = build_handler(_settings, on_lambda=bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")))
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
@@ -82,6 +84,11 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     Any other event (a scheduled warm-up ping, say) is acknowledged without touching the app:
     ``{"statusCode": 204}`` is returned so an invoker sees it was ignored, not failed.
     """
+    try:
+        event = lambda_events.screen(event)
+    except lambda_events.MalformedEvent as exc:
+        logger.warning("malformed HTTP event: %s", exc)
+        return lambda_events.bad_request(str(exc))
     if not _is_http_event(_handler, event, context):
         source = event.get("source") if isinstance(event, dict) else None
         logger.info("ignored a non-HTTP event from %s", source or "an unknown source")

@@ -71,26 +71,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def configure_logging(level: str = "INFO", stream: Any = None) -> logging.Handler:
-    """Send every log record to ``stream`` (default stdout) as JSON lines.
+def configure_logging(level: str = "INFO") -> None:
+    """Format every log record as a JSON line, at ``level`` (a logging level name).
 
-    Replaces the root logger's handlers (on Lambda, the runtime's text handler: stdout goes to
-    CloudWatch Logs as well, and Logs Insights discovers the JSON fields). Called by the entry
-    points (Lambda, ``currency-api serve``), not by create_app, so tests keep their capture.
-
-    Returns:
-        the handler installed.
+    The root logger's handlers keep their destination and get :class:`JsonFormatter` (on
+    Lambda that is the runtime's handler, which frames each record for CloudWatch Logs);
+    without any, a stdout handler is added (the local server). Called by the entry points
+    (Lambda, ``currency-api serve``), not by create_app.
     """
-    handler = logging.StreamHandler(stream or sys.stdout)
-    handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler(sys.stdout))
+    for handler in root.handlers:
+        handler.setFormatter(JsonFormatter())
     numeric = logging.getLevelName(level.upper())
     root.setLevel(numeric if isinstance(numeric, int) else logging.INFO)
     quiet_loggers(root.level)
-    return handler
 
 
 def quiet_loggers(level: int) -> None:
