@@ -172,10 +172,16 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
         base_url = f"http://127.0.0.1:{api_port}"
         _wait_for(f"{base_url}/health", server, timeout=120)
         cognito = local.LocalCognito.load(workdir / local.STATE_FILE)
-        local.point_boto3_at(endpoint)
         import boto3
 
-        cognito_client: Any = boto3.client("cognito-idp", region_name=cognito.region)
+        # Explicit endpoint and dummy credentials: this process's environment stays as it was.
+        cognito_client: Any = boto3.client(
+            "cognito-idp",
+            region_name=cognito.region,
+            endpoint_url=cognito.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 (moto accepts anything)
+        )
         token = local.password_token(cognito_client, cognito, cognito.admin_username)
         codes = [currency.code for currency in read_list_one()]
         yield Stack(base_url, server.pid, token, codes, log_path)
