@@ -10,14 +10,19 @@ from typing import TYPE_CHECKING, Any, Final
 
 import yaml
 from connexion import AsyncApp
-from connexion.exceptions import OAuthProblem, OAuthResponseProblem, OAuthScopeProblem
+from connexion.exceptions import (
+    BadRequestProblem,
+    OAuthProblem,
+    OAuthResponseProblem,
+    OAuthScopeProblem,
+)
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.spec import OpenAPISpecification
-from starlette.middleware.cors import CORSMiddleware
 
-from currency_api import auth, connexion_extensions, problems
+from currency_api import auth, connexion_extensions, guards, problems
+from currency_api.logs import REQUEST_ID_HEADER, AccessLog, RouteRecorder
 from currency_api.middleware import (
     BodyLimit,
     ScopeInjector,
@@ -94,27 +99,42 @@ def create_app(
             security_map=connexion_extensions.security_map(),
         )
 
+    # Middlewares at one position run in the order added (the first added is outermost):
+    # the access log sees every answer, security headers and CORS apply to the body limit's
+    # 413 too.
+    app.add_middleware(AccessLog, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(SecurityHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    if settings.cors_allow_origins:
+        app.add_middleware(
+            guards.ProblemCORSMiddleware,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            allow_origins=list(settings.cors_allow_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Retry-After",
+                "WWW-Authenticate",
+                REQUEST_ID_HEADER,
+            ],
+            max_age=600,
+        )
+    app.add_middleware(
+        guards.RequestGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, realm=REALM
+    )
+    app.add_middleware(
+        BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=settings.max_body_bytes
+    )
     app.add_middleware(
         ScopeInjector,
         position=MiddlewarePosition.BEFORE_SWAGGER,
         values={SERVICES_KEY: services, auth.SCOPE_KEY: authenticator},
     )
-    app.add_middleware(
-        BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=settings.max_body_bytes
-    )
-    if settings.cors_allow_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            position=MiddlewarePosition.BEFORE_EXCEPTION,
-            allow_origins=list(settings.cors_allow_origins),
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
-            expose_headers=["ETag", "Location", "Retry-After", "WWW-Authenticate"],
-            max_age=600,
-        )
-    app.add_middleware(SecurityHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(RouteRecorder, position=MiddlewarePosition.BEFORE_SECURITY)
 
     app.add_error_handler(problems.DomainError, problems.domain_error_handler)
+    app.add_error_handler(BadRequestProblem, guards.bad_request_handler)
     app.add_error_handler(OAuthProblem, _unauthorized)
     app.add_error_handler(OAuthScopeProblem, _forbidden)
     app.add_error_handler(RecursionError, problems.malformed_body_handler)

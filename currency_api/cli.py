@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from currency_api.settings import Settings, SettingsError
 
@@ -57,12 +58,17 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from currency_api.app import create_app
+    from currency_api.logs import configure_logging
+
+    # JSON lines for every logger; the app writes the access log, so uvicorn's is off.
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    quiet: dict[str, Any] = {"log_config": None, "access_log": False}
 
     if args.aws:
         settings = Settings.from_env()
         app = create_app(settings)
         print(f"Serving against AWS table {settings.table_name} in {settings.region}")
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        uvicorn.run(app, host=args.host, port=args.port, **quiet)
         return 0
 
     import boto3
@@ -105,7 +111,7 @@ In Swagger UI: Authorize, paste the token under bearerAuth.
         flush=True,
     )
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        uvicorn.run(app, host=args.host, port=args.port, **quiet)
     finally:
         emulator.stop()
     return 0

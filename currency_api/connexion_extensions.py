@@ -19,9 +19,10 @@ from connexion.json_schema import Draft4RequestValidator
 from connexion.security import BearerSecurityHandler, OAuthSecurityHandler
 from connexion.utils import inspect_function_arguments, is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP
-from connexion.validators.json import JSONRequestBodyValidator
 from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
+
+from currency_api.guards import StrictJSONBodyValidator
 
 _FORMAT_CHECKER: Final = Draft4Validator.FORMAT_CHECKER
 
@@ -92,8 +93,9 @@ class CompiledParameterValidator(ParameterValidator):  # type: ignore[misc]
         return None
 
 
-class CompiledJSONRequestBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
-    """Connexion's JSON body validator (built per request) with its schema compiled once."""
+class CompiledJSONRequestBodyValidator(StrictJSONBodyValidator):
+    """The strict JSON body validator (duplicate keys, NaN, nesting: see
+    :mod:`currency_api.guards`) with its schema compiled once."""
 
     @property
     def _validator(self) -> Any:
@@ -123,7 +125,8 @@ class CachedBearerSecurityHandler(_SignatureCache, BearerSecurityHandler):  # ty
 
 
 def validator_map() -> dict[str, Any]:
-    """``add_api(validator_map=...)``: Connexion's map with the compiled validators."""
+    """``add_api(validator_map=...)``: Connexion's map with the compiled validators and the
+    strict JSON parser (an API's map replaces the app's whole map in Connexion)."""
     body = MediaTypeDict(VALIDATOR_MAP["body"])
     body["*/*json"] = CompiledJSONRequestBodyValidator
     return {**VALIDATOR_MAP, "parameter": CompiledParameterValidator, "body": body}

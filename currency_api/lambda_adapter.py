@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES, HANDLERS
 
+from currency_api import lambda_events
 from currency_api.app import create_app
 from currency_api.auth import Authenticator
 from currency_api.problems import DomainError
@@ -61,6 +62,11 @@ class LambdaAdapter:
         Any other event (a scheduled warm-up ping, say) is acknowledged without touching the
         app: ``{"statusCode": 204}`` is returned so an invoker sees it was ignored, not failed.
         """
+        try:
+            event = lambda_events.screen(event)
+        except lambda_events.MalformedEvent as exc:
+            logger.warning("malformed HTTP event: %s", exc)
+            return lambda_events.bad_request(str(exc))
         if not self._is_http_event(event, context):
             source = event.get("source") if isinstance(event, dict) else None
             logger.info("ignored a non-HTTP event from %s", source or "an unknown source")

@@ -13,11 +13,12 @@ from typing import Any
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
 from currency_api.lambda_adapter import build_adapter
+from currency_api.logs import configure_logging
 from currency_api.settings import Settings
 
-adapter = build_adapter(
-    Settings.from_env(), on_lambda=bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
-)
+_settings = Settings.from_env()
+configure_logging(_settings.log_level)
+adapter = build_adapter(_settings, on_lambda=bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")))
 
 
 def before_snapshot() -> None:

@@ -12,12 +12,15 @@ import hashlib
 import hmac
 import json
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from functools import wraps
+from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
@@ -52,16 +55,32 @@ WRITABLE_FIELDS: Final = ("name", "numericCode", "minorUnit", "symbol")
 #: makes every call beyond 10 concurrent open and then drop a fresh connection.
 MAX_POOL_CONNECTIONS: Final = 40
 
-#: boto3 client configuration: standard retry mode with a bounded number of attempts and
-#: timeouts short enough that a request ends well inside API Gateway's 30 s limit
-#: (3 attempts x (1 s connect + 3 s read) plus backoff stays under 15 s).
+#: Attempts in all for one DynamoDB call (``total_max_attempts``: botocore's
+#: ``max_attempts`` would count retries only, one attempt more).
+TOTAL_MAX_ATTEMPTS: Final = 3
+#: Seconds to open a connection, and to wait for a response. DynamoDB answers in
+#: milliseconds; 2 s is generous.
+CONNECT_TIMEOUT_SECONDS: Final = 1.0
+READ_TIMEOUT_SECONDS: Final = 2.0
+
+#: boto3 client configuration: standard retry mode, bounded attempts and short timeouts.
+#: Together with :data:`TIME_BUDGET_SECONDS` a request ends well inside API Gateway's 30 s
+#: integration timeout: see :func:`worst_case_seconds` and docs/reliability.md.
 CLIENT_CONFIG: Final = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=1,
-    read_timeout=3,
+    retries={"mode": "standard", "total_max_attempts": TOTAL_MAX_ATTEMPTS},
+    connect_timeout=CONNECT_TIMEOUT_SECONDS,
+    read_timeout=READ_TIMEOUT_SECONDS,
     tcp_keepalive=True,
     max_pool_connections=MAX_POOL_CONNECTIONS,
 )
+
+#: Seconds one store operation (which may make several DynamoDB calls: a write reads, writes
+#: and may start again) may spend before it stops sending attempts and reports the data store
+#: unavailable. Checked before every HTTP attempt, retries included.
+TIME_BUDGET_SECONDS: Final = 8.0
+
+#: The deadline of the store operation running in this thread or task, if any.
+_DEADLINE: ContextVar[float | None] = ContextVar("currency_api_store_deadline", default=None)
 
 #: DynamoDB error codes that mean "the dependency is down or throttling", not "you erred".
 #: Source: DynamoDB API reference, Common Errors and per-operation Errors sections.
@@ -92,6 +111,69 @@ def table_definition(table_name: str) -> dict[str, Any]:
         "AttributeDefinitions": [{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
         "BillingMode": "PAY_PER_REQUEST",
     }
+
+
+class DeadlineExceeded(Exception):
+    """The store operation ran out of its time budget before a DynamoDB attempt."""
+
+
+def _refuse_attempts_after_deadline(**_kwargs: Any) -> None:
+    """botocore ``before-send`` hook: no HTTP attempt starts after the operation's deadline.
+
+    Raising here ends the call: botocore does not retry exceptions it does not know.
+    """
+    deadline = _DEADLINE.get()
+    if deadline is not None and time.monotonic() >= deadline:
+        raise DeadlineExceeded()
+
+
+def worst_case_seconds(
+    attempts: int = TOTAL_MAX_ATTEMPTS,
+    connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+    read_timeout: float = READ_TIMEOUT_SECONDS,
+    budget: float = TIME_BUDGET_SECONDS,
+) -> float:
+    """Upper bound, in seconds, of one store operation's wall time.
+
+    No attempt starts after ``budget``; the attempt under way then lasts at most connect +
+    read timeout, preceded by at most one backoff sleep. botocore's standard mode sleeps
+    ``rand(0, 1) * min(scale * 2 ** i, 20)`` before retry ``i`` (scale 1 s for throttling,
+    25 ms otherwise) and up to 5 s more if the service sends ``x-amz-retry-after``
+    (botocore.retries.standard.ExponentialBackoff). One DNS name resolving to several
+    addresses could multiply the connect time; DynamoDB's regional endpoints resolve to one.
+    """
+    longest_backoff = min(2.0 ** (attempts - 2), 20.0) + 5.0 if attempts > 1 else 0.0
+    return budget + longest_backoff + connect_timeout + read_timeout
+
+
+@contextmanager
+def _time_budget(seconds: float) -> Iterator[None]:
+    """Set the deadline of the outermost store operation; nested operations share it."""
+    if _DEADLINE.get() is not None:
+        yield
+        return
+    token = _DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _budgeted(
+    method: Callable[Concatenate[CurrencyStore, _P], _R],
+) -> Callable[Concatenate[CurrencyStore, _P], _R]:
+    """Run a store method within the store's time budget."""
+
+    @wraps(method)
+    def run(self: CurrencyStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with _time_budget(self._budget):
+            return method(self, *args, **kwargs)
+
+    return run
 
 
 def create_client(region: str) -> DynamoDBClient:
@@ -194,7 +276,8 @@ def _dynamodb_errors(code: str | None = None) -> Iterator[None]:
     except ClientError as exc:
         error = exc.response.get("Error", {}).get("Code", "")
         if error == "ConditionalCheckFailedException" and code is not None:
-            raise _ConditionFailed(code) from None
+            old: Any = exc.response.get("Item")
+            raise _ConditionFailed(code, old) from None
         if error in UNAVAILABLE_ERROR_CODES:
             raise DependencyUnavailable("data store") from None
         raise
@@ -203,14 +286,25 @@ def _dynamodb_errors(code: str | None = None) -> Iterator[None]:
         ConnectTimeoutError,
         ReadTimeoutError,
         ConnectionClosedError,
+        DeadlineExceeded,
     ):
         raise DependencyUnavailable("data store") from None
 
 
 class _ConditionFailed(Exception):
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, item: Mapping[str, Any] | None = None) -> None:
         super().__init__(code)
         self.code = code
+        #: The item that failed the condition (``ReturnValuesOnConditionCheckFailure``).
+        self.item = item
+
+    def found(self, written: Mapping[str, Any]) -> bool:
+        """Whether the item in the table is exactly the one we tried to write.
+
+        Then the condition failed on our own earlier attempt: botocore retried a write whose
+        response was lost (a read timeout after DynamoDB applied it). The write succeeded.
+        """
+        return self.item is not None and dict(self.item) == dict(written)
 
 
 #: Decides whether a write may go ahead, given the current currency (raises if not).
@@ -222,18 +316,34 @@ class CurrencyStore:
 
     Every write is conditional: creates must not find the code, replacements and patches
     must find the version they read. All methods block (boto3); run them off the event loop
-    on a server.
+    on a server. Each public method has ``time_budget`` seconds: no DynamoDB attempt (retries
+    included) starts after that, so a slow or failing DynamoDB gives DependencyUnavailable
+    within :func:`worst_case_seconds`.
     """
 
-    def __init__(self, client: DynamoDBClient, table_name: str, cursor_secret: str = "") -> None:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        cursor_secret: str = "",
+        time_budget: float = TIME_BUDGET_SECONDS,
+    ) -> None:
         self._client = client
         self._table = table_name
         self._cursors = CursorCodec(cursor_secret, table_name)
+        self._budget = time_budget
+        # unique_id: many stores may share one client (tests); the hook is registered once.
+        client.meta.events.register(
+            "before-send.dynamodb",
+            _refuse_attempts_after_deadline,
+            unique_id="currency_api.store.deadline",
+        )
 
     @property
     def table_name(self) -> str:
         return self._table
 
+    @_budgeted
     def get(self, code: str) -> dict[str, Any]:
         """The currency with this code.
 
@@ -252,6 +362,7 @@ class CurrencyStore:
             raise CurrencyNotFound(code)
         return _from_item(item)
 
+    @_budgeted
     def list(self, limit: int, cursor: str | None = None) -> Page:
         """One page of at most ``limit`` currencies, in DynamoDB's key order.
 
@@ -278,8 +389,12 @@ class CurrencyStore:
             start = str(last[PARTITION_KEY]["S"])
         return Page(items, self._cursors.encode(items[-1]["code"]))
 
+    @_budgeted
     def create(self, fields: Mapping[str, Any], actor: str) -> dict[str, Any]:
         """Store a new currency at version 1.
+
+        A retried attempt that finds the very item an earlier attempt wrote (its response was
+        lost) is a success, not a conflict; likewise in :meth:`write`.
 
         Raises:
             CurrencyExists: the code is taken (a conditional write: nothing is overwritten).
@@ -295,18 +410,22 @@ class CurrencyStore:
             "createdBy": actor,
             "updatedBy": actor,
         }
+        item = _to_item(currency)
         try:
             with _dynamodb_errors(fields["code"]):
                 self._client.put_item(
                     TableName=self._table,
-                    Item=_to_item(currency),
+                    Item=item,
                     ConditionExpression="attribute_not_exists(#pk)",
                     ExpressionAttributeNames={"#pk": PARTITION_KEY},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
-        except _ConditionFailed:
-            raise CurrencyExists(fields["code"]) from None
-        return _from_item(_to_item(currency))
+        except _ConditionFailed as failed:
+            if not failed.found(item):
+                raise CurrencyExists(fields["code"]) from None
+        return _from_item(item)
 
+    @_budgeted
     def write(
         self,
         code: str,
@@ -338,20 +457,24 @@ class CurrencyStore:
                 "updatedAt": now_rfc3339(),
                 "updatedBy": actor,
             }
+            item = _to_item(updated)
             try:
                 with _dynamodb_errors(code):
                     self._client.put_item(
                         TableName=self._table,
-                        Item=_to_item(updated),
+                        Item=item,
                         ConditionExpression="#v = :v",
                         ExpressionAttributeNames={"#v": "version"},
                         ExpressionAttributeValues={":v": {"N": str(current["version"])}},
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
                     )
-            except _ConditionFailed:
-                continue
-            return _from_item(_to_item(updated))
+            except _ConditionFailed as failed:
+                if not failed.found(item):
+                    continue
+            return _from_item(item)
         raise PreconditionFailed(code)
 
+    @_budgeted
     def delete(self, code: str, precondition: Precondition | None = None) -> None:
         """Delete one currency; with a ``precondition``, only if it accepts the current state.
 

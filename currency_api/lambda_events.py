@@ -1,0 +1,71 @@
+"""Screening of Lambda events before Mangum sees them: a malformed API Gateway event is a 400
+problem, never an exception that fails the invocation (API Gateway would answer 500)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any, Final
+
+from currency_api.problems import PROBLEM_JSON, problem_body
+
+#: Keys that mark an event as meant for an HTTP adapter (API Gateway v1/v2, ALB).
+_HTTP_MARKERS: Final = ("requestContext", "httpMethod", "routeKey", "rawPath")
+
+
+class MalformedEvent(ValueError):
+    """An HTTP event that no API Gateway would send; the message is safe to show."""
+
+
+def screen(event: Any) -> Any:
+    """Check an event's HTTP shape (payload formats 1.0 and 2.0, API Gateway developer guide,
+    "Working with AWS Lambda proxy integrations") and return it, with ``headers: null``
+    read as no headers. Events that are not HTTP events pass unchanged.
+
+    Raises:
+        MalformedEvent: ``requestContext`` is not an object; a v2.0 event has no
+            ``requestContext.http.method``; a v1.0 event has no ``httpMethod`` or ``path``;
+            ``headers`` is not an object of strings; ``body`` is not a string; a body marked
+            ``isBase64Encoded`` is not valid base64.
+    """
+    if not isinstance(event, dict) or not any(key in event for key in _HTTP_MARKERS):
+        return event
+    context = event.get("requestContext")
+    if "requestContext" in event and not isinstance(context, dict):
+        raise MalformedEvent("requestContext is not an object")
+    if event.get("version") == "2.0":
+        http = context.get("http") if isinstance(context, dict) else None
+        if not isinstance(http, dict) or not isinstance(http.get("method"), str):
+            raise MalformedEvent("requestContext.http.method is missing")
+    elif "httpMethod" in event and not (
+        isinstance(event.get("httpMethod"), str) and isinstance(event.get("path"), str)
+    ):
+        raise MalformedEvent("httpMethod or path is missing")
+    headers = event.get("headers")
+    if headers is None and "headers" in event:
+        event = {**event, "headers": {}}
+    elif headers is not None and not (
+        isinstance(headers, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
+    ):
+        raise MalformedEvent("headers is not an object of strings")
+    body = event.get("body")
+    if body is not None:
+        if not isinstance(body, str):
+            raise MalformedEvent("body is not a string")
+        if event.get("isBase64Encoded"):
+            try:
+                base64.b64decode(body, validate=True)
+            except (binascii.Error, ValueError):
+                raise MalformedEvent("body is marked base64 but is not base64") from None
+    return event
+
+
+def bad_request(detail: str) -> dict[str, Any]:
+    """A Lambda proxy result: 400 problem+json (the shape API Gateway maps to an answer)."""
+    return {
+        "statusCode": 400,
+        "headers": {"content-type": PROBLEM_JSON, "x-content-type-options": "nosniff"},
+        "body": problem_body(400, "Bad Request", f"Malformed request event: {detail}.").decode(),
+        "isBase64Encoded": False,
+    }

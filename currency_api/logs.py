@@ -1,0 +1,246 @@
+"""Structured JSON logs: one JSON object per line, and one access-log line per request.
+
+The standard library's ``logging`` with a small JSON formatter, not Powertools Logger:
+``logging`` and ``json`` are loaded anyway (Connexion imports them), so this module adds
+well under a millisecond to a cold start, where ``aws_lambda_powertools.logging`` measured
+17-76 ms here (docs/reliability.md). The access line carries what Powertools would inject
+(the Lambda and API Gateway request ids) and no more.
+
+What is never logged: tokens, the ``Authorization`` header, request bodies, query strings,
+stack traces. Third-party loggers are held at WARNING or above whatever ``LOG_LEVEL`` says,
+because at DEBUG botocore logs request payloads and at INFO Connexion logs the offending
+value of a failed body validation.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
+from connexion.operations import AbstractOperation
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from currency_api.problems import PROBLEM_JSON, problem_body
+
+#: Logger of the access lines.
+ACCESS_LOGGER: Final = "currency_api.access"
+#: Response header that echoes the request id.
+REQUEST_ID_HEADER: Final = "X-Request-Id"
+#: Where AccessLog keeps the request's AccessRecord in the ASGI scope. Connexion copies the
+#: scope on the way in (routing, Swagger UI), so inner layers write to the shared record.
+SCOPE_KEY: Final = "currency_api.access"
+#: Loggers of libraries: never below WARNING (they log payloads and values at DEBUG / INFO).
+QUIET_LOGGERS: Final = ("botocore", "boto3", "urllib3", "s3transfer", "connexion", "jwt")
+
+# Attributes every LogRecord has; anything else on a record came through ``extra=``.
+_STANDARD_ATTRIBUTES: Final = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
+)
+
+logger = logging.getLogger(ACCESS_LOGGER)
+_errors = logging.getLogger(__name__)
+
+
+class JsonFormatter(logging.Formatter):
+    """A record as one JSON object: ``time`` (RFC 3339, UTC, ms), ``level``, ``logger``,
+    ``message`` and every ``extra=`` field. An exception contributes only its type
+    (``error``): never a traceback, which can hold request data."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        created = datetime.fromtimestamp(record.created, UTC)
+        entry: dict[str, Any] = {
+            "time": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["error"] = record.exc_info[0].__name__
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Format every log record as a JSON line, at ``level`` (a logging level name).
+
+    The root logger's handlers keep their destination and get :class:`JsonFormatter` (on
+    Lambda that is the runtime's handler, which frames each record for CloudWatch Logs);
+    without any, a stdout handler is added (the local server). Called by the entry points
+    (Lambda, ``currency-api serve``), not by create_app.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler(sys.stdout))
+    for handler in root.handlers:
+        handler.setFormatter(JsonFormatter())
+    numeric = logging.getLevelName(level.upper())
+    root.setLevel(numeric if isinstance(numeric, int) else logging.INFO)
+    quiet_loggers(root.level)
+
+
+def quiet_loggers(level: int) -> None:
+    """Hold the libraries' loggers at WARNING or above."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+
+
+@dataclass(slots=True)
+class AccessRecord:
+    """What the access line says about one request; inner layers fill in route and subject."""
+
+    request_id: str
+    method: str
+    aws_request_id: str | None = None
+    route: str | None = None
+    subject: str | None = None
+
+
+def _request_id(scope: Scope) -> tuple[str, str | None]:
+    """API Gateway's ``requestContext.requestId`` (the id in its access logs and in the
+    ``apigw-requestid`` header) and Lambda's ``aws_request_id`` when on Lambda (Mangum puts
+    the event and context in the scope); otherwise a new random id. A caller's own
+    ``X-Request-Id`` is not trusted: it would let callers write into the logs."""
+    event = scope.get("aws.event")
+    context = scope.get("aws.context")
+    aws_request_id = getattr(context, "aws_request_id", None)
+    aws_request_id = aws_request_id if isinstance(aws_request_id, str) else None
+    gateway_id: Any = None
+    if isinstance(event, dict):
+        request_context = event.get("requestContext")
+        if isinstance(request_context, dict):
+            gateway_id = request_context.get("requestId")
+    if isinstance(gateway_id, str) and gateway_id:
+        return gateway_id, aws_request_id
+    return aws_request_id or uuid.uuid4().hex, aws_request_id
+
+
+class AccessLog:
+    """One access line per HTTP request, ``X-Request-Id`` on every response, and the last
+    resort for an exception that escaped every handler: a 500 problem (if nothing was sent
+    yet) and a log line naming the exception type and place, never a traceback.
+
+    Line fields: ``request_id``, ``aws_request_id`` (Lambda only), ``method``, ``route`` (the
+    spec's path template, e.g. ``/currencies/{code}``; null when no operation matched),
+    ``status``, ``latency_ms`` (float, milliseconds), ``subject`` (the token's ``sub``; null
+    when anonymous or refused).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        request_id, aws_request_id = _request_id(scope)
+        record = AccessRecord(request_id, str(scope.get("method", "")), aws_request_id)
+        scope[SCOPE_KEY] = record
+        status = 500
+        started = False
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                started = True
+                status = int(message["status"])
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        except Exception as exc:
+            _errors.error("unhandled %s at %s", type(exc).__name__, _place(exc))
+            if not started:
+                await _send_internal_error(send, request_id)
+            status = 500
+        finally:
+            logger.info(
+                "request",
+                extra={
+                    "request_id": record.request_id,
+                    "aws_request_id": record.aws_request_id,
+                    "method": record.method,
+                    "route": record.route,
+                    "status": status,
+                    "latency_ms": round((time.perf_counter() - start) * 1000, 3),
+                    "subject": record.subject,
+                },
+            )
+
+
+def _place(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+
+
+async def _send_internal_error(send: Send, request_id: str) -> None:
+    body = problem_body(500, "Internal Server Error", "The server met an unexpected error.")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-content-type-options", b"nosniff"),
+                (REQUEST_ID_HEADER.lower().encode(), request_id.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class _RecordRoute:
+    """Per operation: writes the path template into the access record, and after the inner
+    layers ran (security included), the caller's subject."""
+
+    def __init__(self, next_app: ASGIApp, route: str) -> None:
+        self.next_app = next_app
+        self.route = route
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        record = scope.get(SCOPE_KEY)
+        if not isinstance(record, AccessRecord):
+            await self.next_app(scope, receive, send)
+            return
+        record.route = self.route
+        try:
+            await self.next_app(scope, receive, send)
+        finally:
+            record.subject = _subject(scope)
+
+
+def _subject(scope: Scope) -> str | None:
+    from currency_api.auth import _PRINCIPAL_KEY
+
+    cached = scope.get(_PRINCIPAL_KEY)
+    subject = getattr(cached[1], "subject", None) if isinstance(cached, tuple) else None
+    return subject if isinstance(subject, str) else None
+
+
+class _RouteAPI(RoutedAPI[_RecordRoute]):  # type: ignore[misc]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_paths()
+
+    def make_operation(self, operation: AbstractOperation) -> _RecordRoute:
+        return _RecordRoute(self.next_app, f"{self.base_path}{operation.path}" or "/")
+
+
+class RouteRecorder(RoutedMiddleware[_RouteAPI]):  # type: ignore[misc]
+    """Connexion routed middleware (install right after routing, before security) that tells
+    the access log which spec operation a request matched."""
+
+    api_cls = _RouteAPI
