@@ -15,6 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from currency_api import auth, problems
 from currency_api.middleware import (
+    AllowFromSpec,
     BodyLimit,
     ScopeInjector,
     SecurityHeaders,
@@ -105,6 +106,9 @@ def create_app(
     app.add_error_handler(RecursionError, problems.malformed_body_handler)
     app.add_error_handler(UnicodeDecodeError, problems.malformed_body_handler)
     app.add_error_handler(Exception, problems.unexpected_error_handler)
+    app.add_middleware(
+        AllowFromSpec, position=MiddlewarePosition.BEFORE_EXCEPTION, spec_path=spec_path
+    )
     return app
 
 
