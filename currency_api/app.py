@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -11,6 +13,8 @@ from connexion.exceptions import OAuthProblem, OAuthResponseProblem, OAuthScopeP
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolver
+from connexion.utils import get_function_from_name
 from starlette.middleware.cors import CORSMiddleware
 
 from currency_api import auth, problems
@@ -78,7 +82,7 @@ def create_app(
             swagger_ui_config={"persistAuthorization": True, "displayRequestDuration": True},
         ),
     )
-    app.add_api(spec_path.name)
+    app.add_api(spec_path.name, resolver=Resolver(function_resolver=handler_for))
 
     app.add_middleware(
         ScopeInjector,
@@ -110,6 +114,27 @@ def create_app(
         AllowFromSpec, position=MiddlewarePosition.BEFORE_EXCEPTION, spec_path=spec_path
     )
     return app
+
+
+def handler_for(operation_id: str) -> Callable[..., Any]:
+    """The handler function of an operation, as Connexion resolves it.
+
+    Connexion joins the operation's ``x-openapi-router-controller`` and its ``operationId``
+    (``handlers.currencies`` + ``getCurrency``); the function is the snake_case name in that
+    module (``handlers.currencies.get_currency``). lowerCamelCase operationIds give generated
+    clients idiomatic names in every language.
+
+    Raises:
+        ImportError, AttributeError: no such module or function (Connexion reports a
+            ResolverError and the app does not start).
+    """
+    module, _, name = operation_id.rpartition(".")
+    function: Callable[..., Any] = get_function_from_name(f"{module}.{_snake_case(name)}")
+    return function
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _unauthorized(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
