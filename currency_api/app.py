@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -19,11 +20,14 @@ from connexion.exceptions import (
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolver
 from connexion.spec import OpenAPISpecification
+from connexion.utils import get_function_from_name
 
 from currency_api import auth, connexion_extensions, guards, problems
 from currency_api.logs import REQUEST_ID_HEADER, AccessLog, RouteRecorder
 from currency_api.middleware import (
+    AllowFromSpec,
     BodyLimit,
     ScopeInjector,
     SecurityHeaders,
@@ -95,6 +99,7 @@ def create_app(
     with nullcontext() if validate_spec else _spec_validation_skipped():
         app.add_api(
             document,
+            resolver=Resolver(function_resolver=handler_for),
             validator_map=connexion_extensions.validator_map(),
             security_map=connexion_extensions.security_map(),
         )
@@ -140,6 +145,9 @@ def create_app(
     app.add_error_handler(RecursionError, problems.malformed_body_handler)
     app.add_error_handler(UnicodeDecodeError, problems.malformed_body_handler)
     app.add_error_handler(Exception, problems.unexpected_error_handler)
+    app.add_middleware(
+        AllowFromSpec, position=MiddlewarePosition.BEFORE_EXCEPTION, spec_path=spec_path
+    )
     return app
 
 
@@ -172,6 +180,27 @@ def _spec_validation_skipped() -> Iterator[None]:
             del OpenAPISpecification._validate_spec
         else:
             OpenAPISpecification._validate_spec = own
+
+
+def handler_for(operation_id: str) -> Callable[..., Any]:
+    """The handler function of an operation, as Connexion resolves it.
+
+    Connexion joins the operation's ``x-openapi-router-controller`` and its ``operationId``
+    (``handlers.currencies`` + ``getCurrency``); the function is the snake_case name in that
+    module (``handlers.currencies.get_currency``). lowerCamelCase operationIds give generated
+    clients idiomatic names in every language.
+
+    Raises:
+        ImportError, AttributeError: no such module or function (Connexion reports a
+            ResolverError and the app does not start).
+    """
+    module, _, name = operation_id.rpartition(".")
+    function: Callable[..., Any] = get_function_from_name(f"{module}.{_snake_case(name)}")
+    return function
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _unauthorized(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

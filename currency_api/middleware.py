@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from connexion.exceptions import BadRequestProblem
@@ -116,6 +118,63 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class AllowFromSpec:
+    """On a 405, ``Allow`` lists every method the spec declares for the path (RFC 9110 section
+    15.5.6), plus ``HEAD`` where there is a ``GET`` (Starlette answers it).
+
+    Connexion adds one Starlette route per operation, and Starlette's 405 names only the methods of
+    the first route whose path matched (``PUT /currencies`` got ``Allow: GET, HEAD``, leaving out
+    ``POST``). The spec is read at the first 405, not at start, so cold starts do not pay for it.
+    """
+
+    _METHODS = ("get", "head", "post", "put", "patch", "delete", "options", "trace")
+
+    def __init__(self, app: ASGIApp, spec_path: Path) -> None:
+        self.app = app
+        self.spec_path = spec_path
+        self._routes: list[tuple[re.Pattern[str], str]] | None = None
+
+    def _load_routes(self) -> list[tuple[re.Pattern[str], str]]:
+        import yaml
+
+        spec = yaml.safe_load(self.spec_path.read_text(encoding="utf-8"))
+        routes = []
+        for template, item in spec.get("paths", {}).items():
+            methods = [m for m in self._METHODS if m in item]
+            if "get" in methods and "head" not in methods:
+                methods.insert(1, "head")
+            pattern = re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(template))
+            routes.append((re.compile(pattern), ", ".join(m.upper() for m in methods)))
+        return routes
+
+    def allowed(self, path: str) -> str | None:
+        """The ``Allow`` value for a request path, or None if no spec path matches it."""
+        if self._routes is None:
+            self._routes = self._load_routes()
+        for pattern, methods in self._routes:
+            if pattern.fullmatch(path):
+                return methods
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_allow(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                path: str = scope["path"]
+                root = scope.get("root_path", "")
+                if root and path.startswith(root):
+                    path = path[len(root) :]
+                allowed = self.allowed(path)
+                if allowed:
+                    MutableHeaders(scope=message)["allow"] = allowed
+            await send(message)
+
+        await self.app(scope, receive, send_with_allow)
 
 
 class SingleValueURIParser(OpenAPIURIParser):  # type: ignore[misc]

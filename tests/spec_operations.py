@@ -21,6 +21,17 @@ class Operation:
     security: list[dict[str, list[str]]]
     definition: dict[str, Any]
 
+    @property
+    def controller(self) -> str:
+        """The module of the handler (``x-openapi-router-controller``)."""
+        controller: str = self.definition["x-openapi-router-controller"]
+        return controller
+
+    @property
+    def handler(self) -> str:
+        """The handler's dotted name, ``getCurrency`` -> ``handlers.currencies.get_currency``."""
+        return f"{self.controller}.{re.sub(r'(?<!^)(?=[A-Z])', '_', self.operation_id).lower()}"
+
     def example_path(self) -> str:
         """The path with every parameter filled by a valid value."""
         return re.sub(r"\{[^}]+\}", "EUR", self.path)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from connexion.utils import get_function_from_name
 from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
+from currency_api.app import handler_for
 from tests.spec_operations import load_spec, operations
 
 
@@ -64,3 +67,27 @@ def test_an_invalid_example_would_be_caught() -> None:
     spec = load_spec()
     with pytest.raises(ValidationError):
         _validator(spec, spec["components"]["schemas"]["Currency"]).validate({"code": "eur"})
+
+
+def test_operation_ids_are_unique_lower_camel_case_names() -> None:
+    """Generated clients name methods after operationIds (getCurrency, get_currency, ...)."""
+    ids = [op.operation_id for op in operations()]
+    assert len(set(ids)) == len(ids)
+    for operation_id in ids:
+        assert re.fullmatch(r"[a-z]+(?:[A-Z][a-z]+)*", operation_id), operation_id
+
+
+@pytest.mark.parametrize("operation", operations(), ids=str)
+def test_every_operation_names_its_handler_module_and_function(operation: Any) -> None:
+    """``x-openapi-router-controller`` + operationId is the handler that create_app resolves."""
+    assert operation.controller.startswith("handlers.")
+    assert handler_for(f"{operation.controller}.{operation.operation_id}") is (
+        get_function_from_name(operation.handler)
+    )
+
+
+def test_every_link_names_an_operation_of_the_spec() -> None:
+    spec = load_spec()
+    ids = {op.operation_id for op in operations()}
+    for name, link in spec["components"]["links"].items():
+        assert link["operationId"] in ids, name

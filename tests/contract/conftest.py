@@ -1,0 +1,157 @@
+"""Contract-test fixtures: the whole app in process over a seeded table, and a Schemathesis view of
+it that sends the admin's real access token."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Final
+
+import pytest
+import schemathesis
+from connexion import AsyncApp
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from currency_api.app import create_app
+from currency_api.settings import Settings
+from currency_api.store import CurrencyStore
+
+#: Examples per operation in Schemathesis' fuzzing phase. `make test` keeps the default;
+#: `make fuzz` raises it through CONTRACT_MAX_EXAMPLES.
+MAX_EXAMPLES: Final = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "150"))
+#: Stateful scenarios (create, then linked operations) per run; `make fuzz` raises it.
+STATEFUL_SCENARIOS: Final = int(os.environ.get("CONTRACT_STATEFUL_SCENARIOS", "80"))
+#: A fixed seed, so `make test` sends the same requests on every run. `make fuzz` picks a new one
+#: per run unless CONTRACT_SEED is set, and prints it.
+SEED: Final = int(os.environ.get("CONTRACT_SEED", "20260101"))
+
+#: Currencies in the table before Schemathesis starts: its examples phase uses the spec's
+#: example code EUR, so reads and writes of an existing currency are exercised too.
+SEEDED: Final[tuple[dict[str, Any], ...]] = (
+    {"code": "EUR", "name": "Euro", "numericCode": "978", "minorUnit": 2, "symbol": "€"},
+    {"code": "USD", "name": "US Dollar", "numericCode": "840", "minorUnit": 2},
+    {"code": "XAU", "name": "Gold", "numericCode": "959", "minorUnit": None},
+)
+
+#: Problem details of the two rules a JSON Schema cannot express (both documented in the spec):
+#: a cursor must be one the API issued (currency_api.problems.InvalidCursor), and the ``code`` in a
+#: replacement body must equal the path's (handlers.currencies.replace_currency).
+FOREIGN_CURSOR_DETAIL: Final = "The cursor was not issued by this API or has been altered."
+CODE_MISMATCH_DETAIL: Final = re.compile(
+    r"The body's code '.*' differs from the code '.*' in the path\."
+)
+
+
+def schemathesis_config() -> schemathesis.Config:
+    """Every built-in check on, in every phase, for valid and invalid inputs; two adjustments.
+
+    - ``positive_data_acceptance`` also accepts 412: a well-formed ``If-Match`` naming another
+      version must fail the precondition (RFC 9110 section 13.1.1), and the spec documents 412.
+    - The built-in ``positive_data_acceptance`` runs inside
+      :func:`positive_data_acceptance_with_semantic_rules`, which lets through exactly the 400s of
+      the two rules a schema cannot express (an opaque cursor the API did not issue; a replacement
+      body naming another code than the path). Every other schema-valid input must be accepted.
+    """
+    return schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "database": "none"},
+            "checks": {
+                "positive_data_acceptance": {
+                    "enabled": False,
+                    "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "412"],
+                },
+                "positive_data_acceptance_with_semantic_rules": {"enabled": True},
+                "errors_are_problem_details": {"enabled": True},
+            },
+        }
+    )
+
+
+@schemathesis.check
+def positive_data_acceptance_with_semantic_rules(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case[Any]
+) -> bool | None:
+    """``positive_data_acceptance``, except the 400s of rules beyond the schema (see above)."""
+    if response.status_code == 400:
+        detail = _detail(response) or ""
+        if "cursor" in (case.query or {}) and detail == FOREIGN_CURSOR_DETAIL:
+            return None
+        if case.method == "PUT" and CODE_MISMATCH_DETAIL.fullmatch(detail):
+            return None
+    # The built-in check reads its expected statuses from the config whether or not it is enabled.
+    return positive_data_acceptance(ctx, response, case)
+
+
+@schemathesis.check
+def errors_are_problem_details(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case[Any]
+) -> bool | None:
+    """Every 4xx and 5xx, documented or not (a 405 from routing, say), is an RFC 9457 problem:
+    ``application/problem+json`` with ``type``, ``title`` and the response's own ``status``."""
+    if response.status_code < 400:
+        return None
+    content_type = response.headers.get("content-type", [""])[0].split(";")[0].strip()
+    assert content_type == "application/problem+json", (
+        f"{response.status_code} answered with Content-Type {content_type!r}"
+    )
+    body = response.json()
+    assert isinstance(body, dict), f"problem is not an object: {body!r}"
+    assert isinstance(body.get("type"), str), f"problem without type: {body!r}"
+    assert isinstance(body.get("title"), str), f"problem without title: {body!r}"
+    assert body.get("status") == response.status_code, f"problem status differs: {body!r}"
+    return True
+
+
+def _detail(response: schemathesis.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("detail") if isinstance(body, dict) else None
+
+
+def reset_table(store: CurrencyStore) -> None:
+    """Delete every currency, then store :data:`SEEDED` again."""
+    cursor = None
+    while True:
+        page = store.list(100, cursor)
+        for currency in page.items:
+            store.delete(currency["code"])
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    for currency in SEEDED:
+        store.create(currency, "contract-seed")
+
+
+@pytest.fixture
+def contract_app(settings: Settings, store: CurrencyStore) -> AsyncApp:
+    """The app (response validation on) over a fresh table holding :data:`SEEDED`."""
+    reset_table(store)
+    return create_app(settings, store=store)
+
+
+@pytest.fixture
+def api_schema(contract_app: AsyncApp, admin_token: str) -> Any:
+    """The spec as the app serves it at /openapi.json, bound to the app in process.
+
+    Every generated request carries the admin's real access token (a user in the admin group, so
+    writes are allowed) through Schemathesis' auth hook; the app's security stays on, and cases
+    where Schemathesis deliberately drops or corrupts the credentials still reach it that way.
+    """
+    schema = schemathesis.openapi.from_asgi(
+        "/openapi.json", contract_app, config=schemathesis_config()
+    )
+
+    @schema.auth()
+    class AdminToken:
+        def get(self, case: schemathesis.Case[Any], context: schemathesis.AuthContext) -> str:
+            return admin_token
+
+        def set(
+            self, case: schemathesis.Case[Any], data: str, context: schemathesis.AuthContext
+        ) -> None:
+            case.headers["Authorization"] = f"Bearer {data}"
+
+    return schema
