@@ -145,9 +145,6 @@ class CurrencyUserPool(Construct):
             enable_token_revocation=True,
             access_token_validity=Duration.hours(1),
         )
-        # Both clients' scopes name the resource server: create it first.
-        self.web_client.node.add_dependency(self.resource_server)
-        self.service_client.node.add_dependency(self.resource_server)
         self.admin_group = self.user_pool.add_group(
             "AdminGroup",
             group_name=admin_group,

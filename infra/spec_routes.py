@@ -66,21 +66,29 @@ def load_spec(path: Path) -> dict[str, Any]:
 
 
 def token_scheme_name(spec: Mapping[str, Any]) -> str:
-    """The name of the spec's one OAuth2 scheme: the tokens the user pool issues.
+    """The name of the OAuth2 scheme whose tokens the user pool issues.
+
+    The spec's only oauth2 scheme, or, when it declares several, the one its top-level
+    ``security`` uses. Operations naming any other oauth2 scheme are refused by
+    :func:`routes_from_spec` (the stack has one user pool and so one JWT authorizer).
 
     Raises:
-        UnexpressibleSpecError: the spec declares no OAuth2 scheme, or several (the stack
-            has one user pool and so one JWT authorizer).
+        UnexpressibleSpecError: no oauth2 scheme can be singled out.
     """
     schemes = _schemes(spec)
     names = sorted(name for name, scheme in schemes.items() if scheme.get("type") == "oauth2")
-    if len(names) != 1:
-        found = ", ".join(names) or "none"
-        raise UnexpressibleSpecError(
-            "components.securitySchemes must declare exactly one oauth2 scheme (the Cognito "
-            f"user pool's tokens, checked by the one JWT authorizer); found: {found}"
-        )
-    return names[0]
+    if len(names) == 1:
+        return names[0]
+    used = sorted(
+        {str(name) for req in spec.get("security") or [] for name in req if name in names}
+    )
+    if len(used) == 1:
+        return used[0]
+    raise UnexpressibleSpecError(
+        "cannot tell which oauth2 scheme is the user pool's: components.securitySchemes "
+        f"declares {', '.join(names) or 'none'} and the top-level security uses "
+        f"{', '.join(used) or 'none'}; the stack has one JWT authorizer"
+    )
 
 
 def oauth_scopes(spec: Mapping[str, Any]) -> dict[str, str]:
