@@ -19,13 +19,18 @@ Knobs come from CDK context (cdk.json, or ``cdk synth -c currency-api:stage=dev`
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from typing import Any, Final
 
-from aws_cdk import App, Environment, Validations
-from cdk_nag import AwsSolutionsChecks
+# The stack imports the app's constants, and so Connexion, whose imports warn about its own
+# dependencies (starlette's test client, jsonschema's RefResolver): noise in `cdk synth`.
+warnings.filterwarnings("ignore", module=r"connexion(\.|$)")
 
-from infra.stack import CurrencyApiStack
+from aws_cdk import App, Environment, Validations  # noqa: E402
+from cdk_nag import AwsSolutionsChecks  # noqa: E402
+
+from infra.stack import CurrencyApiStack  # noqa: E402
 
 PREFIX: Final = "currency-api:"
 DEFAULT_REGION: Final = "us-east-1"

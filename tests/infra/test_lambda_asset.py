@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_lambda as lambda_
 from packaging.requirements import Requirement
 
 from infra import bundling
@@ -293,3 +295,18 @@ def test_asset_answers_a_v2_event_in_a_fresh_interpreter(
     assert json.loads(health["body"]) == {"status": "ok"}
     assert spec["statusCode"] == 200, spec
     assert json.loads(spec["body"])["info"]["title"] == "Currency API"
+
+
+def test_failed_local_bundling_stops_synthesis_instead_of_trying_docker(tmp_path: Path) -> None:
+    shutil.copy2(REPO_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    for package in bundling.PACKAGES:  # spec/ is missing: the asset cannot be built
+        shutil.copytree(REPO_ROOT / package, tmp_path / package)
+    stack = Stack(App(), "Broken")
+    with pytest.raises(RuntimeError, match=r"spec is missing: the asset needs it"):
+        lambda_.Function(
+            stack,
+            "Function",
+            runtime=bundling.LAMBDA_RUNTIME,
+            handler="currency_api.lambda_function.lambda_handler",
+            code=lambda_asset(tmp_path).code,
+        )
