@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import App
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 from cfnlint.api import ManualArgs, lint_file  # type: ignore[import-untyped]
 
 from infra.app import PREFIX
@@ -65,11 +65,21 @@ def test_each_cdk_nag_acknowledgement_gives_its_reason(synthesized: Synthesized)
         assert len(reason.split()) >= 6, f"{rule} on {path} needs a real reason: {reason!r}"
 
 
+ORIGIN = "https://app.example.com"
+
+
 @pytest.fixture(scope="module")
 def dev_stage() -> Template:
-    """A disposable stage: the ``retain`` knob off."""
+    """A disposable stage: the ``retain`` knob off, CORS on for one origin."""
     app = App(context=cdk_context())
-    stack = CurrencyApiStack(app, "CurrencyApi-dev", stage="dev", retain=False)
+    stack = CurrencyApiStack(
+        app,
+        "CurrencyApi-dev",
+        stage="dev",
+        retain=False,
+        cors_allow_origins=[ORIGIN],
+        callback_urls=["http://localhost:8000/ui/oauth2-redirect.html"],
+    )
     return Template.from_stack(stack)
 
 
@@ -85,4 +95,27 @@ def test_dev_stage_can_be_deleted_with_its_data(dev_stage: Template) -> None:
             "DeletionProtectionEnabled": False,
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         },
+    )
+
+
+def test_cors_origins_knob_configures_the_gateway_and_the_app(dev_stage: Template) -> None:
+    dev_stage.has_resource_properties(
+        "AWS::ApiGatewayV2::Api",
+        {
+            "CorsConfiguration": Match.object_like(
+                {
+                    "AllowOrigins": [ORIGIN],
+                    "AllowHeaders": Match.array_with(["Authorization", "If-Match"]),
+                    "ExposeHeaders": Match.array_with(["ETag", "Location"]),
+                }
+            )
+        },
+    )
+    dev_stage.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": Match.object_like({"CORS_ALLOW_ORIGINS": ORIGIN})}},
+    )
+    dev_stage.has_resource_properties(
+        "AWS::Cognito::UserPoolClient",
+        {"CallbackURLs": Match.array_with(["http://localhost:8000/ui/oauth2-redirect.html"])},
     )
