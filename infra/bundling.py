@@ -26,6 +26,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -43,7 +44,9 @@ from aws_cdk import aws_lambda as lambda_
 #: The Lambda runtime's Python (SnapStart for Python needs 3.12 or later). Change it here and
 #: the runtime, pip's target and the .pyc compiler follow.
 LAMBDA_PYTHON: Final = "3.13"
-LAMBDA_RUNTIME: Final = lambda_.Runtime.PYTHON_3_13
+LAMBDA_RUNTIME: Final = cast(
+    lambda_.Runtime, getattr(lambda_.Runtime, "PYTHON_" + LAMBDA_PYTHON.replace(".", "_"))
+)
 LAMBDA_ARCHITECTURE: Final = lambda_.Architecture.ARM_64
 #: pip platform tags for Lambda's arm64 (Graviton) Amazon Linux 2023 (glibc 2.34).
 LAMBDA_PLATFORMS: Final = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
@@ -100,8 +103,8 @@ class Target:
         options = ["--only-binary=:all:"]
         if self.platforms:
             options += ["--implementation", "cp", "--python-version", self.python]
-            for platform in self.platforms:
-                options += ["--platform", platform]
+            for tag in self.platforms:
+                options += ["--platform", tag]
         return options
 
 
@@ -154,7 +157,7 @@ class AssetInputs:
 
         add("recipe", Path(__file__).read_bytes())
         add("python", self.target.python)
-        add("platforms", ",".join(self.target.platforms))
+        add("platforms", ",".join(self.target.platforms) or f"this {platform.machine()}")
         add("requirements", "\n".join(self.requirements))
         add("compiler", self.compiler.magic if self.compiler else "none")
         add("stripper", "strip" if self.stripper else "none")

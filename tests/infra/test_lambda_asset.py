@@ -297,12 +297,21 @@ def test_asset_answers_a_v2_event_in_a_fresh_interpreter(
     assert json.loads(spec["body"])["info"]["title"] == "Currency API"
 
 
-def test_failed_local_bundling_stops_synthesis_instead_of_trying_docker(tmp_path: Path) -> None:
+def test_failed_local_bundling_stops_synthesis_instead_of_trying_docker(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     shutil.copy2(REPO_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    for package in bundling.PACKAGES:  # spec/ is missing: the asset cannot be built
-        shutil.copytree(REPO_ROOT / package, tmp_path / package)
+    for folder in (*bundling.PACKAGES, *bundling.DATA_DIRS):  # no build cache here
+        shutil.copytree(REPO_ROOT / folder, tmp_path / folder)
+
+    def failing_build(*_args: Any, **_kwargs: Any) -> Path:
+        raise bundling.BundlingError("pip install failed (exit 1): no wheel for the platform")
+
+    monkeypatch.setattr(bundling, "build", failing_build)
     stack = Stack(App(), "Broken")
-    with pytest.raises(RuntimeError, match=r"spec is missing: the asset needs it"):
+    with pytest.raises(
+        RuntimeError, match=r"Failed to bundle asset .*pip install failed"
+    ) as raised:
         lambda_.Function(
             stack,
             "Function",
@@ -310,3 +319,4 @@ def test_failed_local_bundling_stops_synthesis_instead_of_trying_docker(tmp_path
             handler="currency_api.lambda_function.lambda_handler",
             code=lambda_asset(tmp_path).code,
         )
+    assert "docker" not in str(raised.value).lower()
