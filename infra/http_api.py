@@ -105,6 +105,7 @@ class SpecHttpApi(Construct):
     Swagger UI redirect) while the routes' authorizer names the clients.
 
     Args:
+        api_name: the API's name in the console.
         cors_allow_origins: CORS origins; none turns CORS off.
         throttle_rate, throttle_burst: the stage's steady requests per second and burst.
         log_retention: how long access logs are kept.
@@ -116,6 +117,7 @@ class SpecHttpApi(Construct):
         scope: Construct,
         construct_id: str,
         *,
+        api_name: str = "currency-api",
         cors_allow_origins: Sequence[str] = (),
         throttle_rate: int = 100,
         throttle_burst: int = 200,
@@ -126,6 +128,7 @@ class SpecHttpApi(Construct):
         self.api = apigwv2.HttpApi(
             self,
             "Api",
+            api_name=api_name,
             description="Currency API: routes generated from spec/openapi.yaml.",
             create_default_stage=False,
             cors_preflight=(

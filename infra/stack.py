@@ -111,6 +111,7 @@ class CurrencyApiStack(Stack):
         http_api = SpecHttpApi(
             self,
             "Http",
+            api_name=f"currency-api-{stage}",
             cors_allow_origins=cors_allow_origins,
             throttle_rate=throttle_rate,
             throttle_burst=throttle_burst,

@@ -146,8 +146,12 @@ def test_a_changed_source_or_dependency_changes_the_asset_hash(tmp_path: Path) -
     handler.write_text(handler.read_text() + "\n# changed\n")
     after_source = fingerprint()
     pyproject = tmp_path / "pyproject.toml"
+    text = pyproject.read_text()
+    assert "\ndependencies = [\n" in text
     pyproject.write_text(
-        pyproject.read_text().replace('"mangum==', '"snapshot-restore-py>=1.0",\n    "mangum==', 1)
+        text.replace(
+            "\ndependencies = [\n", '\ndependencies = [\n    "snapshot-restore-py>=1.0",\n', 1
+        )
     )
     after_dependency = fingerprint()
     assert len({before, after_source, after_dependency}) == 3
