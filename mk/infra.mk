@@ -29,9 +29,9 @@ synth: install-infra
 	@echo "Synthesized into cdk.out/ (template: cdk.out/*.template.json)"
 
 # Needs AWS credentials for an account bootstrapped with `make bootstrap` (once per
-# account and region). Prints the stack outputs and writes them to cdk-outputs.json.
+# account and region). Prints the stack outputs and writes them to build/cdk-outputs.json.
 deploy: install-infra
-	$(CDK_ENV) $(CDK) deploy --all --outputs-file cdk-outputs.json $(CDK_ARGS)
+	$(CDK_ENV) $(CDK) deploy --all --outputs-file build/cdk-outputs.json $(CDK_ARGS)
 
 bootstrap: install-infra
 	$(CDK_ENV) $(CDK) bootstrap $(CDK_ARGS)
