@@ -71,6 +71,8 @@ _PRUNE: Final = (
 )
 _CACHE_DIR: Final = Path("build") / "lambda-asset"
 _DONE: Final = ".complete"
+#: Builds kept in the cache: the Lambda's and this machine's, for a few recent source states.
+_KEEP_BUILDS: Final = 6
 _NAME: Final = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
@@ -272,6 +274,7 @@ def cached_build(inputs: AssetInputs, *, log: Any = None) -> Path:
     fingerprint = inputs.fingerprint()
     cache = inputs.root / _CACHE_DIR / fingerprint
     if (cache / _DONE).is_file():
+        os.utime(cache / _DONE)  # most recently used: kept by _evict
         return cache
     staging = cache.with_name(f"{fingerprint}.building-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
@@ -283,7 +286,16 @@ def cached_build(inputs: AssetInputs, *, log: Any = None) -> Path:
         staging.rename(cache)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    _evict(cache.parent, keep=_KEEP_BUILDS)
     return cache
+
+
+def _evict(folder: Path, *, keep: int) -> None:
+    """Delete all but the ``keep`` most recently used builds (each is tens of MB)."""
+    builds = [entry for entry in folder.iterdir() if (entry / _DONE).is_file()]
+    builds.sort(key=lambda entry: (entry / _DONE).stat().st_mtime, reverse=True)
+    for stale in builds[keep:]:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def copy_asset(source: Path, destination: Path) -> None:
