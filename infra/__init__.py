@@ -1,0 +1,1 @@
+"""AWS CDK app that deploys the currency API: stack, constructs, spec-driven routes, bundling."""

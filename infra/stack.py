@@ -1,0 +1,174 @@
+"""CurrencyApiStack: table, user pool, function and HTTP API, wired together, with outputs.
+
+What is checked where (see infra/README.md):
+
+- the gateway's JWT authorizer, on every route the spec secures: a bearer JWT signed by the
+  user pool (``iss``), unexpired, issued to one of our app clients (``aud``, or ``client_id``
+  in access tokens). It checks no scope and no group.
+- the app, on every request: the token again (``token_use`` = access, ``client_id`` one of
+  ours; signature too unless TRUST_API_GATEWAY_CLAIMS), then the operation's scope from the
+  spec, where a user's admin-group membership grants the write scope and any user may read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+import currency_api
+from currency_api.auth import READ_SCOPE
+from currency_api.settings import Settings
+from infra.bundling import LambdaAsset, lambda_asset
+from infra.data import CurrencyTable
+from infra.function import ApiFunction
+from infra.http_api import SpecHttpApi, gateway_routes
+from infra.identity import CurrencyUserPool
+from infra.spec_routes import load_spec, resource_server, routes_from_spec
+
+#: The repository root: where currency_api/, handlers/ and spec/ are.
+REPO_ROOT: Final = Path(currency_api.__file__).resolve().parent.parent
+#: The contract the routes are generated from (the app reads the same file).
+SPEC_PATH: Final = REPO_ROOT / "spec" / "openapi.yaml"
+
+
+def _settings_default(name: str) -> str:
+    """The default of a Settings field, so the stack and the app agree without a copy."""
+    default = next(f.default for f in dataclasses.fields(Settings) if f.name == name)
+    if not isinstance(default, str):
+        raise TypeError(f"Settings.{name} has no string default")
+    return default
+
+
+#: The app's default admin group (Settings.admin_group).
+DEFAULT_ADMIN_GROUP: Final = _settings_default("admin_group")
+
+
+class CurrencyApiStack(Stack):
+    """The whole currency API.
+
+    Knobs (keyword arguments; infra/app.py reads them from CDK context):
+        stage: a name for this deployment (``prod``, ``dev``...), used in the domain prefix.
+        retain: production data settings (deletion protection, RETAIN); False for a
+            disposable stage.
+        cors_allow_origins: browser origins allowed by CORS; none turns CORS off.
+        callback_urls, logout_urls: extra redirect URLs of the web client; Swagger UI's
+            ``{api url}ui/oauth2-redirect.html`` is always allowed.
+        domain_prefix: the Cognito hosted domain prefix (default
+            ``currency-api-{stage}-{account}``).
+        memory_size, timeout: the function's (see infra/function.py).
+        throttle_rate, throttle_burst: the API stage's limits (requests per second).
+        log_retention: retention of the function's and the access logs.
+        trust_gateway_claims: the app trusts the JWT authorizer's verified claims.
+        plus_plan: Cognito Plus feature plan with threat protection.
+        admin_group: the Cognito group whose users may write.
+        spec_path: the OpenAPI document to generate routes from.
+        asset: prebuilt function code (tests); default: built from the repository.
+
+    Raises:
+        infra.spec_routes.UnexpressibleSpecError: the spec asks for what the gateway cannot
+            express; raised before anything is built, so synthesis fails fast.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str = "prod",
+        retain: bool = True,
+        cors_allow_origins: Sequence[str] = (),
+        callback_urls: Sequence[str] = (),
+        logout_urls: Sequence[str] = (),
+        domain_prefix: str | None = None,
+        memory_size: int = 1024,
+        timeout: Duration | None = None,
+        throttle_rate: int = 100,
+        throttle_burst: int = 200,
+        log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+        trust_gateway_claims: bool = True,
+        plus_plan: bool = False,
+        admin_group: str = DEFAULT_ADMIN_GROUP,
+        spec_path: Path = SPEC_PATH,
+        asset: LambdaAsset | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        spec = load_spec(spec_path)
+        routes = routes_from_spec(spec)
+        server_id, scopes = resource_server(spec)
+        read_scope = READ_SCOPE.rpartition("/")[2]
+
+        api_routes = gateway_routes(routes)
+        function_asset = asset or lambda_asset(REPO_ROOT)
+
+        data = CurrencyTable(self, "Data", retain=retain)
+        http_api = SpecHttpApi(
+            self,
+            "Http",
+            api_name=f"currency-api-{stage}",
+            cors_allow_origins=cors_allow_origins,
+            throttle_rate=throttle_rate,
+            throttle_burst=throttle_burst,
+            log_retention=log_retention,
+            retain=retain,
+        )
+        auth = CurrencyUserPool(
+            self,
+            "Identity",
+            resource_server_id=server_id,
+            scopes=scopes,
+            read_scope=read_scope,
+            admin_group=admin_group,
+            domain_prefix=domain_prefix or f"currency-api-{stage}-{Aws.ACCOUNT_ID}",
+            callback_urls=[f"{http_api.url}ui/oauth2-redirect.html", *callback_urls],
+            logout_urls=[f"{http_api.url}ui/", *logout_urls],
+            retain=retain,
+            plus_plan=plus_plan,
+        )
+        function = ApiFunction(
+            self,
+            "Service",
+            asset=function_asset,
+            table=data.table,
+            user_pool_id=auth.user_pool.user_pool_id,
+            client_ids=auth.client_ids,
+            admin_group=admin_group,
+            cors_allow_origins=cors_allow_origins,
+            trust_gateway_claims=trust_gateway_claims,
+            memory_size=memory_size,
+            timeout=timeout,
+            log_retention=log_retention,
+            retain=retain,
+        )
+        http_api.add_routes(
+            api_routes, handler=function.alias, issuer=auth.issuer, audience=auth.client_ids
+        )
+        self.table = data.table
+        self.auth = auth
+        self.function = function
+        self.http_api = http_api
+
+        CfnOutput(self, "ApiUrl", value=http_api.url, description="Base URL of the API")
+        CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
+        CfnOutput(
+            self,
+            "WebClientId",
+            value=auth.web_client.user_pool_client_id,
+            description="Public client: authorization code with PKCE (people)",
+        )
+        CfnOutput(
+            self,
+            "ServiceClientId",
+            value=auth.service_client.user_pool_client_id,
+            description="Confidential client: client credentials (services); secret in Cognito",
+        )
+        CfnOutput(self, "TokenUrl", value=auth.token_url, description="OAuth 2.0 token endpoint")
+        CfnOutput(self, "AuthorizeUrl", value=auth.authorize_url)
+        CfnOutput(self, "TableName", value=data.table.table_name)
+        CfnOutput(self, "AdminGroup", value=admin_group)

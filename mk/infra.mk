@@ -1,0 +1,37 @@
+# Infrastructure: the CDK app in infra/ (see infra/README.md). Included by the top Makefile,
+# which defines VENV and PY.
+VENV ?= .venv
+PY ?= $(VENV)/bin/python
+CDK := node_modules/.bin/cdk
+# The CDK CLI runs cdk.json's `python3 -m infra.app`: put the venv's python first on PATH.
+CDK_ENV := PATH="$(abspath $(VENV))/bin:$$PATH" JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+INFRA_STAMP := $(VENV)/.infra-installed
+# Extra arguments for cdk, e.g. `make deploy CDK_ARGS="-c currency-api:stage=dev"`.
+CDK_ARGS ?=
+
+.PHONY: install-infra synth deploy bootstrap
+
+install-infra: $(INFRA_STAMP) $(CDK)
+
+$(INFRA_STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet -e ".[dev,infra]"
+	touch $@
+
+# package-lock.json pins the aws-cdk CLI; npm ci installs exactly that into node_modules/.
+$(CDK): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Offline: needs no AWS account or credentials (the region is pinned in cdk.json).
+synth: install-infra
+	$(CDK_ENV) AWS_EC2_METADATA_DISABLED=true $(CDK) synth --quiet $(CDK_ARGS)
+	@echo "Synthesized into cdk.out/ (template: cdk.out/*.template.json)"
+
+# Needs AWS credentials for an account bootstrapped with `make bootstrap` (once per
+# account and region). Prints the stack outputs and writes them to build/cdk-outputs.json.
+deploy: install-infra
+	$(CDK_ENV) $(CDK) deploy --all --outputs-file build/cdk-outputs.json $(CDK_ARGS)
+
+bootstrap: install-infra
+	$(CDK_ENV) $(CDK) bootstrap $(CDK_ARGS)

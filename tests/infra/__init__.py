@@ -1,0 +1,1 @@
+"""Infrastructure tests: the synthesized template, the Lambda asset, spec-to-gateway mapping."""
