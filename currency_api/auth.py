@@ -240,13 +240,18 @@ class Authenticator:
         username = claims.get("username")
         groups = _string_list(claims.get("cognito:groups"))
         scopes = tuple(str(claims.get("scope", "")).split())
-        grants: set[str] = {s for s in scopes if s in (READ_SCOPE, WRITE_SCOPE)}
-        if WRITE_SCOPE in grants:
-            grants.add(READ_SCOPE)
+        grants: set[str]
         if isinstance(username, str):
-            grants.add(READ_SCOPE)
+            # A person: every user may read; only the admin group may write, whatever scopes
+            # the user's app client was allowed to ask for.
+            grants = {READ_SCOPE}
             if self._admin_group in groups:
-                grants.update((READ_SCOPE, WRITE_SCOPE))
+                grants.add(WRITE_SCOPE)
+        else:
+            # A service (client credentials): its scopes decide; write implies read.
+            grants = {s for s in scopes if s in (READ_SCOPE, WRITE_SCOPE)}
+            if WRITE_SCOPE in grants:
+                grants.add(READ_SCOPE)
         return Principal(
             subject=subject,
             client_id=str(client_id),

@@ -68,7 +68,7 @@ class ApiFunction(Construct):
         client_ids: Sequence[str],
         admin_group: str,
         cors_allow_origins: Sequence[str] = (),
-        trust_gateway_claims: bool = True,
+        trust_gateway_claims: bool = False,
         memory_size: int = 1024,
         timeout: Duration | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,

@@ -91,7 +91,7 @@ class CurrencyApiStack(Stack):
         throttle_rate: int = 100,
         throttle_burst: int = 200,
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
-        trust_gateway_claims: bool = True,
+        trust_gateway_claims: bool = False,
         plus_plan: bool = False,
         admin_group: str = DEFAULT_ADMIN_GROUP,
         spec_path: Path = SPEC_PATH,

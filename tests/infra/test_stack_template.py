@@ -237,7 +237,7 @@ def test_function_environment_is_what_settings_from_env_needs(stack: Synthesized
     }
     settings = Settings.from_env({**resolved, "AWS_REGION": "us-east-1"})
     assert settings.table_name == "resolved-table_name"
-    assert settings.trust_gateway_claims is True
+    assert settings.trust_gateway_claims is False
     assert settings.validate_responses is False
 
 

@@ -101,3 +101,12 @@ def test_principal_refuses_claims_that_are_not_our_access_tokens(
 ) -> None:
     with pytest.raises(InvalidToken):
         Authenticator(SETTINGS).principal(user_claims(**changes))
+
+
+def test_user_token_with_the_write_scope_but_outside_the_admin_group_may_only_read() -> None:
+    # Writes by people are decided by the admin group alone (issue 3), not by the scopes the
+    # user's app client was allowed to request in the authorization code flow.
+    principal = Authenticator(SETTINGS).principal(
+        user_claims(scope=f"openid {READ_SCOPE} {WRITE_SCOPE}")
+    )
+    assert principal.grants == (READ_SCOPE,)
