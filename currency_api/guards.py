@@ -14,7 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from currency_api.problems import PROBLEM_JSON, problem_body, problem_response
+from currency_api.problems import PROBLEM_JSON, problem_body, problem_response, send_problem
 
 if TYPE_CHECKING:
     from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -98,7 +98,7 @@ class RequestGuard:
             refusal = self._refusal(scope)
             if refusal is not None:
                 status, title, detail, headers = refusal
-                await _send_problem(send, status, title, detail, headers)
+                await send_problem(send, status, title, detail, headers)
                 return
         await self.app(scope, receive, send)
 
@@ -125,19 +125,6 @@ def _raw_path(scope: Scope) -> bytes:
     event = scope.get("aws.event")
     raw = event.get("rawPath") if isinstance(event, dict) else None
     return str(raw if isinstance(raw, str) else scope.get("path", "")).encode()
-
-
-async def _send_problem(
-    send: Send, status: int, title: str, detail: str, headers: dict[str, str]
-) -> None:
-    body = problem_body(status, title, detail)
-    raw_headers = [
-        (b"content-type", PROBLEM_JSON.encode()),
-        (b"content-length", str(len(body)).encode()),
-        *((name.encode(), value.encode()) for name, value in headers.items()),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 #: Longest ``detail`` of a 400 from request validation, in characters.

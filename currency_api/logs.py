@@ -29,7 +29,7 @@ from connexion.operations import AbstractOperation
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from currency_api.problems import PROBLEM_JSON, problem_body
+from currency_api.problems import send_problem
 
 #: Logger of the access lines.
 ACCESS_LOGGER: Final = "currency_api.access"
@@ -186,20 +186,13 @@ def _place(exc: BaseException) -> str:
 
 
 async def _send_internal_error(send: Send, request_id: str) -> None:
-    body = problem_body(500, "Internal Server Error", "The server met an unexpected error.")
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 500,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(body)).encode()),
-                (b"x-content-type-options", b"nosniff"),
-                (REQUEST_ID_HEADER.lower().encode(), request_id.encode()),
-            ],
-        }
+    await send_problem(
+        send,
+        500,
+        "Internal Server Error",
+        "The server met an unexpected error.",
+        {"x-content-type-options": "nosniff", REQUEST_ID_HEADER: request_id},
     )
-    await send({"type": "http.response.body", "body": body})
 
 
 class _RecordRoute:

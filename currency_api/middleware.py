@@ -12,7 +12,7 @@ from connexion.uri_parsing import OpenAPIURIParser
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from currency_api.problems import PROBLEM_JSON, problem_body
+from currency_api.problems import send_problem
 
 
 class ScopeInjector:
@@ -79,21 +79,8 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _too_large(self, send: Send) -> None:
-        body = problem_body(
-            413, "Payload Too Large", f"The body is larger than {self.max_bytes} bytes."
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        detail = f"The body is larger than {self.max_bytes} bytes."
+        await send_problem(send, 413, "Payload Too Large", detail, {"connection": "close"})
 
 
 class SecurityHeaders:

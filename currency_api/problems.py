@@ -100,6 +100,25 @@ def problem_body(status: int, title: str, detail: str | None = None, **extra: An
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+async def send_problem(
+    send: Any,
+    status: int,
+    title: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Answer with a problem+json directly on an ASGI ``send`` (for middlewares that refuse a
+    request before Connexion's exception handling sees it)."""
+    body = problem_body(status, title, detail)
+    raw_headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *((name.lower().encode(), value.encode()) for name, value in (headers or {}).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def problem_response(
     status: int, title: str, detail: str | None = None, headers: Mapping[str, str] | None = None
 ) -> ConnexionResponse:
