@@ -76,11 +76,12 @@ class MemoryStore(CurrencyStore):
         code: str,
         change: Callable[[Mapping[str, Any]], Mapping[str, Any]],
         actor: str,
-        precondition: Precondition,
+        precondition: Precondition | None = None,
         attempts: int = 3,
     ) -> dict[str, Any]:
         current = self.get(code)
-        precondition(current)
+        if precondition is not None:
+            precondition(current)
         fields = change(current)
         updated = {
             **{key: current[key] for key in ("code", "createdAt", "createdBy")},

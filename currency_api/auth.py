@@ -292,7 +292,8 @@ def _string_list(value: Any) -> tuple[str, ...]:
             try:
                 parsed = json.loads(text)
             except ValueError:
-                parsed = text[1:-1].replace(",", " ").split()
+                # Cognito group names hold no white space but may hold commas.
+                parsed = text[1:-1].split()
             return tuple(str(v) for v in parsed) if isinstance(parsed, list) else ()
         return tuple(text.split())
     return ()

@@ -50,21 +50,25 @@ def parse_json(raw: bytes) -> Any:
 
     Raises:
         BadRequestProblem: invalid UTF-8, invalid JSON, a duplicate member, a non-JSON
-            constant, nesting too deep for the parser (RecursionError), or a number too long
-            to convert.
+            constant, a lone surrogate escape, nesting too deep for the parser
+            (RecursionError), or a number too long to convert.
     """
     try:
         text = raw.decode("utf-8")
         if not text:
             return None
-        return json.loads(
+        document = json.loads(
             text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
         )
+        # "\ud800" is valid JSON syntax but no Unicode text (RFC 8259 section 8.2): a lone
+        # surrogate cannot be stored or sent back as UTF-8.
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+        return document
     except DuplicateKey as exc:
         raise BadRequestProblem(detail=f"The member '{exc}' appears twice in an object.") from None
     except (ValueError, RecursionError):
-        # UnicodeDecodeError and JSONDecodeError are ValueErrors, as is an integer over
-        # sys.get_int_max_str_digits() digits.
+        # UnicodeDecodeError, UnicodeEncodeError (a lone surrogate) and JSONDecodeError are
+        # ValueErrors, as is an integer over sys.get_int_max_str_digits() digits.
         raise BadRequestProblem(detail=MALFORMED) from None
 
 
@@ -100,6 +104,7 @@ class RequestGuard:
                 status, title, detail, headers = refusal
                 await send_problem(send, status, title, detail, headers)
                 return
+            _lower_media_type(scope)
         await self.app(scope, receive, send)
 
     def _refusal(self, scope: Scope) -> tuple[int, str, str, dict[str, str]] | None:
@@ -125,6 +130,20 @@ def _raw_path(scope: Scope) -> bytes:
     event = scope.get("aws.event")
     raw = event.get("rawPath") if isinstance(event, dict) else None
     return str(raw if isinstance(raw, str) else scope.get("path", "")).encode()
+
+
+def _lower_media_type(scope: Scope) -> None:
+    """Lower-case the media type of ``Content-Type`` (RFC 9110 section 8.3.1: type and subtype
+    are case-insensitive). Connexion checks the type case-insensitively but picks the body
+    validator case-sensitively, so ``Application/JSON`` would skip validation altogether."""
+    headers = MutableHeaders(scope=scope)
+    value = headers.get("content-type")
+    if value is None:
+        return
+    media_type, semicolon, parameters = value.partition(";")
+    lowered = media_type.strip().lower()
+    if lowered != media_type:
+        headers["content-type"] = f"{lowered}{semicolon}{parameters}"
 
 
 #: Longest ``detail`` of a 400 from request validation, in characters.

@@ -71,7 +71,14 @@ class LambdaAdapter:
             source = event.get("source") if isinstance(event, dict) else None
             logger.info("ignored a non-HTTP event from %s", source or "an unknown source")
             return {"statusCode": 204, "body": ""}
-        result: dict[str, Any] = self.mangum(normalize(event), context)
+        try:
+            result: dict[str, Any] = self.mangum(normalize(event), context)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # Mangum answers every exception of the app itself (a 500 problem from the app's
+            # own handlers); what escapes is its reading of an event no API Gateway sends (a
+            # non-numeric x-forwarded-port, a null requestContext.identity, ...).
+            logger.warning("malformed HTTP event: %s", type(exc).__name__)
+            return lambda_events.bad_request("it is not a valid HTTP request event")
         return result
 
     def _is_http_event(self, event: Any, context: Any) -> bool:
@@ -167,7 +174,8 @@ def normalize(event: dict[str, Any]) -> dict[str, Any]:
 
     A named stage (not ``$default``) prefixes ``rawPath`` with ``/{stage}``: strip it. An event
     with a body but no ``content-length`` (hand-made or from a test tool) gets one, because
-    Connexion treats a request without it as bodiless.
+    Connexion treats a request without it as bodiless. A non-numeric ``x-forwarded-port``
+    keeps only its last (the gateway's) value.
     """
     if event.get("version") != "2.0":
         return event
@@ -186,6 +194,15 @@ def normalize(event: dict[str, Any]) -> dict[str, Any]:
         }
     body = event.get("body")
     headers = event.get("headers") or {}
+    port = headers.get("x-forwarded-port")
+    if isinstance(port, str) and not port.isdigit():
+        # A client's own X-Forwarded-Port arrives with the gateway's appended ("443,80"):
+        # keep the gateway's, the last one (Mangum would fail on int("443,80")).
+        last = port.rsplit(",", 1)[-1].strip()
+        headers = {k: v for k, v in headers.items() if k != "x-forwarded-port"}
+        if last.isdigit():
+            headers["x-forwarded-port"] = last
+        event = {**event, "headers": headers}
     if body and not any(name.lower() == "content-length" for name in headers):
         raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
         event = {**event, "headers": {**headers, "content-length": str(len(raw))}}

@@ -39,7 +39,15 @@ REQUEST_ID_HEADER: Final = "X-Request-Id"
 #: scope on the way in (routing, Swagger UI), so inner layers write to the shared record.
 SCOPE_KEY: Final = "currency_api.access"
 #: Loggers of libraries: never below WARNING (they log payloads and values at DEBUG / INFO).
-QUIET_LOGGERS: Final = ("botocore", "boto3", "urllib3", "s3transfer", "connexion", "jwt")
+QUIET_LOGGERS: Final = (
+    "botocore",
+    "boto3",
+    "urllib3",
+    "s3transfer",
+    "connexion",
+    "jwt",
+    "mangum",  # its per-request line would duplicate the access log
+)
 
 # Attributes every LogRecord has; anything else on a record came through ``extra=``.
 _STANDARD_ATTRIBUTES: Final = frozenset(

@@ -57,6 +57,18 @@ class PreconditionFailed(DomainError):
         )
 
 
+class WriteConflict(DomainError):
+    """Other writers changed the currency during every attempt of an unconditional write."""
+
+    status = 409
+    title = "Conflict"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            f"The currency '{code}' kept changing while this request wrote it; try again."
+        )
+
+
 class InvalidRequest(DomainError):
     """A request the schema accepts but the operation cannot (for example a code mismatch)."""
 

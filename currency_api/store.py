@@ -38,6 +38,7 @@ from currency_api.problems import (
     DependencyUnavailable,
     InvalidCursor,
     PreconditionFailed,
+    WriteConflict,
 )
 
 if TYPE_CHECKING:
@@ -101,6 +102,18 @@ _CODE = re.compile(r"^[A-Z]{3}$")
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 _MAC_BYTES = 16
+
+
+def _unchanged_since(current: Mapping[str, Any]) -> dict[str, Any]:
+    """Condition arguments: the item is still ``current`` (same version, same incarnation)."""
+    return {
+        "ConditionExpression": "#v = :v AND #c = :c",
+        "ExpressionAttributeNames": {"#v": "version", "#c": "createdAt"},
+        "ExpressionAttributeValues": {
+            ":v": {"N": str(current["version"])},
+            ":c": {"S": str(current["createdAt"])},
+        },
+    }
 
 
 def table_definition(table_name: str) -> dict[str, Any]:
@@ -431,24 +444,27 @@ class CurrencyStore:
         code: str,
         change: Callable[[Mapping[str, Any]], Mapping[str, Any]],
         actor: str,
-        precondition: Precondition,
+        precondition: Precondition | None = None,
         attempts: int = 3,
     ) -> dict[str, Any]:
         """Read, change and write back one currency with optimistic concurrency.
 
         ``change`` gets the current currency and returns the new writable fields; the
-        write succeeds only if ``version`` is still the one read. When the caller gave no
-        precondition and another writer won the race, the read-change-write runs again (at
-        most ``attempts`` times); with a precondition the lost race is a 412.
+        write succeeds only if the currency is still the one read: the same ``version`` of
+        the same incarnation (``createdAt``: a currency deleted and created again starts over
+        at version 1). When another writer won the race, the read-change-write runs again
+        (at most ``attempts`` times), re-checking ``precondition`` against what it reads.
 
         Raises:
             CurrencyNotFound: no currency has the code.
-            PreconditionFailed: ``precondition`` refused, or the currency changed meanwhile.
+            PreconditionFailed: ``precondition`` refused (also after losing a race).
+            WriteConflict: no precondition, and other writers won every attempt.
             DependencyUnavailable: DynamoDB is down, throttling or timing out.
         """
         for _ in range(attempts):
             current = self.get(code)
-            precondition(current)
+            if precondition is not None:
+                precondition(current)
             fields = change(current)
             updated = {
                 **{key: current[key] for key in ("code", "createdAt", "createdBy")},
@@ -463,16 +479,14 @@ class CurrencyStore:
                     self._client.put_item(
                         TableName=self._table,
                         Item=item,
-                        ConditionExpression="#v = :v",
-                        ExpressionAttributeNames={"#v": "version"},
-                        ExpressionAttributeValues={":v": {"N": str(current["version"])}},
                         ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                        **_unchanged_since(current),
                     )
             except _ConditionFailed as failed:
                 if not failed.found(item):
                     continue
             return _from_item(item)
-        raise PreconditionFailed(code)
+        raise WriteConflict(code)
 
     @_budgeted
     def delete(self, code: str, precondition: Precondition | None = None) -> None:
@@ -502,9 +516,7 @@ class CurrencyStore:
                 self._client.delete_item(
                     TableName=self._table,
                     Key={PARTITION_KEY: {"S": code}},
-                    ConditionExpression="#v = :v",
-                    ExpressionAttributeNames={"#v": "version"},
-                    ExpressionAttributeValues={":v": {"N": str(current["version"])}},
+                    **_unchanged_since(current),
                 )
         except _ConditionFailed:
             raise PreconditionFailed(code) from None

@@ -19,7 +19,10 @@ from currency_api.store import WRITABLE_FIELDS, Precondition, etag_of
 Response = tuple[Any, int, dict[str, str]]
 
 _JSON = "application/json"
-_ENTITY_TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*(?:,|$)')
+# RFC 9110 section 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E /
+# obs-text; a list is comma-separated with optional white space.
+_ENTITY_TAG = r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"'
+_ENTITY_TAG_ITEM = re.compile(rf"[ \t]*{_ENTITY_TAG}[ \t]*")
 
 
 def _json(body: Any, status: int, **headers: str) -> Response:
@@ -30,14 +33,32 @@ def _actor() -> str:
     return current_principal().subject
 
 
+def _conditional_header(name: str) -> str | None:
+    """A conditional header's value; repeated fields are joined as one list (RFC 9110 5.3)."""
+    values = request.headers.getlist(name)
+    return ", ".join(values) if values else None
+
+
 def _entity_tags(header: str) -> list[tuple[bool, str]]:
-    """Entity tags of an If-Match / If-None-Match list as (weak, opaque-tag) pairs."""
-    return [(bool(m.group(1)), f'"{m.group(2)}"') for m in _ENTITY_TAG.finditer(header)]
+    """Entity tags of an If-Match / If-None-Match list as (weak, opaque-tag) pairs.
+
+    A list that is not entirely entity-tags (``junk "x"``, ``w/"x"``) names none: it matches
+    nothing, so an If-Match of it fails and an If-None-Match of it is ignored.
+    """
+    tags: list[tuple[bool, str]] = []
+    for item in header.split(","):
+        if not item.strip():
+            continue
+        match = _ENTITY_TAG_ITEM.fullmatch(item)
+        if match is None:
+            return []
+        tags.append((bool(match.group(1)), f'"{match.group(2)}"'))
+    return tags
 
 
 def _if_match(code: str) -> Precondition | None:
     """The If-Match precondition (RFC 9110 section 13.1.1: strong comparison), if any."""
-    header = request.headers.get("if-match")
+    header = _conditional_header("if-match")
     if header is None:
         return None
     wanted = header.strip()
@@ -50,10 +71,6 @@ def _if_match(code: str) -> Precondition | None:
             raise PreconditionFailed(code)
 
     return check
-
-
-def _unconditional(_current: Mapping[str, Any]) -> None:
-    return None
 
 
 async def list_currencies(limit: int = 50, cursor: str | None = None) -> Response:
@@ -72,7 +89,7 @@ async def get_currency(code: str) -> Response:
     svc = services.current()
     currency = await svc.run(svc.store.get, code)
     etag = etag_of(currency)
-    header = request.headers.get("if-none-match")
+    header = _conditional_header("if-none-match")
     # Weak comparison (RFC 9110 section 13.1.2).
     if header is not None and (
         header.strip() == "*" or etag in {tag for _, tag in _entity_tags(header)}
@@ -92,7 +109,7 @@ async def replace_currency(code: str, body: dict[str, Any]) -> Response:
         code,
         lambda _current: body,
         _actor(),
-        _if_match(code) or _unconditional,
+        _if_match(code),
     )
     return _json(currency, 200, ETag=etag_of(currency))
 
@@ -105,9 +122,7 @@ async def update_currency(code: str, body: dict[str, Any]) -> Response:
         return merged
 
     svc = services.current()
-    currency = await svc.run(
-        svc.store.write, code, merge, _actor(), _if_match(code) or _unconditional
-    )
+    currency = await svc.run(svc.store.write, code, merge, _actor(), _if_match(code))
     return _json(currency, 200, ETag=etag_of(currency))
 
 

@@ -132,3 +132,63 @@ def test_an_encoded_slash_in_the_raw_path_is_a_400_problem(
 ) -> None:
     result = handler(http_api_v2("GET", "/currencies/%2F", headers=admin), CONTEXT)
     _problem(result, 400)
+
+
+def test_client_forwarded_port_joined_by_the_gateway_is_answered(handler: Handler) -> None:
+    event = http_api_v2("GET", "/health", headers={"x-forwarded-port": "443,80"})
+    assert handler(event, CONTEXT)["statusCode"] == 200
+
+
+def _odd_host(event: Event) -> Event:
+    event["headers"]["host"] = "a:b:c"
+    return event
+
+
+def _null_identity(event: Event) -> Event:
+    event["requestContext"]["identity"] = None
+    return event
+
+
+def _no_source_ip(event: Event) -> Event:
+    del event["requestContext"]["http"]["sourceIp"]
+    return event
+
+
+def _numeric_raw_query(event: Event) -> Event:
+    event["rawQueryString"] = 7
+    return event
+
+
+def _numeric_cookies(event: Event) -> Event:
+    event["cookies"] = [1, 2]
+    return event
+
+
+def _v2_fields_with_version_one(event: Event) -> Event:
+    event["version"] = "1.0"
+    return event
+
+
+@pytest.mark.parametrize(
+    "make_event",
+    [
+        lambda: _odd_host(http_api_v2("GET", "/health")),
+        lambda: _null_identity(rest_api_v1("GET", "/health")),
+        lambda: _no_source_ip(http_api_v2("GET", "/health")),
+        lambda: _numeric_raw_query(http_api_v2("GET", "/health")),
+        lambda: _numeric_cookies(http_api_v2("GET", "/health")),
+        lambda: _v2_fields_with_version_one(http_api_v2("GET", "/health")),
+    ],
+    ids=[
+        "host-two-colons",
+        "v1-null-identity",
+        "v2-no-source-ip",
+        "numeric-query",
+        "numeric-cookies",
+        "v2-fields-version-1.0",
+    ],
+)
+def test_event_mangum_cannot_read_is_a_400_problem_not_a_failed_invocation(
+    handler: Handler, make_event: Callable[[], Event]
+) -> None:
+    _problem(handler(make_event(), CONTEXT), 400)

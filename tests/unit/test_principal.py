@@ -110,3 +110,17 @@ def test_user_token_with_the_write_scope_but_outside_the_admin_group_may_only_re
         user_claims(scope=f"openid {READ_SCOPE} {WRITE_SCOPE}")
     )
     assert principal.grants == (READ_SCOPE,)
+
+
+def test_gateway_flattened_group_with_a_comma_is_one_group_not_the_admin_group() -> None:
+    # Cognito group names may hold commas but no white space; API Gateway flattens the
+    # array claim to "[a b]".
+    principal = Authenticator(SETTINGS).principal(
+        user_claims(**{"cognito:groups": "[ops,currency-admins]"})
+    )
+    assert principal.groups == ("ops,currency-admins",)
+    assert principal.grants == (READ_SCOPE,)
+    two = Authenticator(SETTINGS).principal(
+        user_claims(**{"cognito:groups": "[ops currency-admins]"})
+    )
+    assert two.grants == (READ_SCOPE, WRITE_SCOPE)
