@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 run: install
-	$(VENV)/bin/currency-api serve
+	$(VENV)/bin/currency-api serve --host $(HOST) --port $(PORT)
 
 test: install lint
 	$(PY) -m pytest

@@ -43,11 +43,23 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     args = parser.parse_args(argv)
+    if args.command == "token" and args.scope and not args.client:
+        parser.error("--scope applies to service tokens: add --client service")
     try:
         if args.command == "serve":
             return _serve(args)
         if args.command == "seed":
-            return _seed(args)
+            from botocore.exceptions import NoCredentialsError
+
+            try:
+                return _seed(args)
+            except NoCredentialsError:
+                print(
+                    "currency-api seed: no AWS credentials found; configure them (AWS_PROFILE, "
+                    "...) or point AWS_ENDPOINT_URL_DYNAMODB at a local emulator",
+                    file=sys.stderr,
+                )
+                return 1
         return _token(args)
     except SettingsError as exc:
         print(f"currency-api: {exc}", file=sys.stderr)
@@ -63,6 +75,17 @@ def _serve(args: argparse.Namespace) -> int:
     # JSON lines for every logger; the app writes the access log, so uvicorn's is off.
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
     quiet: dict[str, Any] = {"log_config": None, "access_log": False}
+    busy = _port_in_use(args.host, args.port)
+    if busy:
+        # Fail before provisioning anything: the local state of a server already running
+        # on that port (what `currency-api token` reads) must stay intact.
+        print(
+            f"currency-api serve: {args.host}:{args.port} is in use ({busy}); is another "
+            "`currency-api serve` running? Stop it, or pick another port: --port 8001 "
+            "(make run PORT=8001).",
+            file=sys.stderr,
+        )
+        return 1
 
     if args.aws:
         settings = Settings.from_env()
@@ -115,6 +138,18 @@ In Swagger UI: Authorize, paste the token under bearerAuth.
     finally:
         emulator.stop()
     return 0
+
+
+def _port_in_use(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be bound now (the OS error), or None if it can."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
 
 
 def _seed(args: argparse.Namespace) -> int:

@@ -51,7 +51,8 @@ QUIET_LOGGERS: Final = (
 
 # Attributes every LogRecord has; anything else on a record came through ``extra=``.
 _STANDARD_ATTRIBUTES: Final = frozenset(
-    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
+    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
+    | {"message", "asctime", "color_message"}  # uvicorn's copy of the message with ANSI colours
 )
 
 logger = logging.getLogger(ACCESS_LOGGER)

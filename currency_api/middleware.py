@@ -100,6 +100,9 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("x-content-type-options", "nosniff")
+                if message["status"] in (204, 304) and "content-type" in headers:
+                    # No content, so no media type (Connexion and Mangum add one anyway).
+                    del headers["content-type"]
                 if authenticated and "cache-control" not in headers:
                     headers["cache-control"] = "no-store"
             await send(message)

@@ -5,18 +5,13 @@ PY ?= $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
 # The CDK CLI runs cdk.json's `python3 -m infra.app`: put the venv's python first on PATH.
 CDK_ENV := PATH="$(abspath $(VENV))/bin:$$PATH" JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
-INFRA_STAMP := $(VENV)/.infra-installed
 # Extra arguments for cdk, e.g. `make deploy CDK_ARGS="-c currency-api:stage=dev"`.
 CDK_ARGS ?=
 
 .PHONY: install-infra synth deploy bootstrap
 
-install-infra: $(INFRA_STAMP) $(CDK)
-
-$(INFRA_STAMP): pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet -e ".[dev,infra]"
-	touch $@
+# The top-level `install` puts the infra extra into .venv (the dev extra includes it).
+install-infra: install $(CDK)
 
 # package-lock.json pins the aws-cdk CLI; npm ci installs exactly that into node_modules/.
 $(CDK): package.json package-lock.json

@@ -1,0 +1,34 @@
+"""The command line refuses early and clearly instead of half-starting."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from currency_api.cli import main
+
+
+def test_serve_on_a_busy_port_fails_before_touching_the_local_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"127.0.0.1:{port} is in use" in err
+    assert "--port" in err
+    assert not (tmp_path / ".currency-api").exists()
+
+
+def test_token_scope_without_a_service_client_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["token", "--scope", "currencies/read"])
+    assert exited.value.code == 2
+    assert "--client service" in capsys.readouterr().err
