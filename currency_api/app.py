@@ -142,8 +142,6 @@ def create_app(
     app.add_error_handler(BadRequestProblem, guards.bad_request_handler)
     app.add_error_handler(OAuthProblem, _unauthorized)
     app.add_error_handler(OAuthScopeProblem, _forbidden)
-    app.add_error_handler(RecursionError, problems.malformed_body_handler)
-    app.add_error_handler(UnicodeDecodeError, problems.malformed_body_handler)
     app.add_error_handler(Exception, problems.unexpected_error_handler)
     app.add_middleware(
         AllowFromSpec, position=MiddlewarePosition.BEFORE_EXCEPTION, spec_path=spec_path

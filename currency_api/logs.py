@@ -18,7 +18,6 @@ import json
 import logging
 import sys
 import time
-import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ from connexion.operations import AbstractOperation
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from currency_api.problems import send_problem
+from currency_api.problems import UNEXPECTED, error_place, send_problem
 
 #: Logger of the access lines.
 ACCESS_LOGGER: Final = "currency_api.access"
@@ -170,7 +169,7 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_and_note)
         except Exception as exc:
-            _errors.error("unhandled %s at %s", type(exc).__name__, _place(exc))
+            _errors.error("unhandled %s at %s", type(exc).__name__, error_place(exc))
             if not started:
                 await _send_internal_error(send, request_id)
             status = 500
@@ -189,17 +188,12 @@ class AccessLog:
             )
 
 
-def _place(exc: BaseException) -> str:
-    frames = traceback.extract_tb(exc.__traceback__)
-    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
-
-
 async def _send_internal_error(send: Send, request_id: str) -> None:
     await send_problem(
         send,
         500,
         "Internal Server Error",
-        "The server met an unexpected error.",
+        UNEXPECTED,
         {"x-content-type-options": "nosniff", REQUEST_ID_HEADER: request_id},
     )
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 if TYPE_CHECKING:
     # The exceptions need no web framework (bench/ reuses them); responses import it late.
@@ -154,20 +155,18 @@ def domain_error_handler(_request: ConnexionRequest, exc: Exception) -> Connexio
     return problem_response(exc.status, exc.title, str(exc), exc.headers())
 
 
-def malformed_body_handler(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    """JSON nested too deeply (RecursionError) or not UTF-8 (UnicodeDecodeError): 400.
+#: The ``detail`` of every 500: a bug, and nothing of it is disclosed.
+UNEXPECTED: Final = "The server met an unexpected error."
 
-    Both escape Connexion's JSON parsing as plain exceptions rather than problems.
-    """
-    logger.info("malformed request body: %s", type(exc).__name__)
-    return problem_response(400, "Bad Request", "The request body is not valid JSON text.")
+
+def error_place(exc: BaseException) -> str:
+    """``file:line`` of the innermost frame of an exception's traceback (for logs: no
+    traceback, no values), or ``?``."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
 
 
 def unexpected_error_handler(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """Any other exception is a bug: 500 with no internals; the log names the type and place."""
-    frame = exc.__traceback__
-    while frame is not None and frame.tb_next is not None:
-        frame = frame.tb_next
-    where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame is not None else "?"
-    logger.error("unexpected error %s at %s", type(exc).__name__, where)
-    return problem_response(500, "Internal Server Error", "The server met an unexpected error.")
+    logger.error("unexpected error %s at %s", type(exc).__name__, error_place(exc))
+    return problem_response(500, "Internal Server Error", UNEXPECTED)
