@@ -144,7 +144,7 @@ def create_app(
     app.add_error_handler(OAuthScopeProblem, _forbidden)
     app.add_error_handler(Exception, problems.unexpected_error_handler)
     app.add_middleware(
-        AllowFromSpec, position=MiddlewarePosition.BEFORE_EXCEPTION, spec_path=spec_path
+        AllowFromSpec, position=MiddlewarePosition.BEFORE_EXCEPTION, document=document
     )
     return app
 

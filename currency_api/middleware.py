@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from connexion.exceptions import BadRequestProblem
@@ -116,22 +115,20 @@ class AllowFromSpec:
 
     Connexion adds one Starlette route per operation, and Starlette's 405 names only the methods of
     the first route whose path matched (``PUT /currencies`` got ``Allow: GET, HEAD``, leaving out
-    ``POST``). The spec is read at the first 405, not at start, so cold starts do not pay for it.
+    ``POST``). The routes are compiled from the spec document at the first 405, not at start,
+    so cold starts do not pay for it.
     """
 
     _METHODS = ("get", "head", "post", "put", "patch", "delete", "options", "trace")
 
-    def __init__(self, app: ASGIApp, spec_path: Path) -> None:
+    def __init__(self, app: ASGIApp, document: Mapping[str, Any]) -> None:
         self.app = app
-        self.spec_path = spec_path
+        self.document = document
         self._routes: list[tuple[re.Pattern[str], str]] | None = None
 
     def _load_routes(self) -> list[tuple[re.Pattern[str], str]]:
-        import yaml
-
-        spec = yaml.safe_load(self.spec_path.read_text(encoding="utf-8"))
         routes = []
-        for template, item in spec.get("paths", {}).items():
+        for template, item in self.document.get("paths", {}).items():
             methods = [m for m in self._METHODS if m in item]
             if "get" in methods and "head" not in methods:
                 methods.insert(1, "head")
