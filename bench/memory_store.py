@@ -19,6 +19,7 @@ from currency_api.store import (
     _from_item,
     _to_item,
     now_rfc3339,
+    revision,
 )
 
 #: The currency every benchmark reads and patches.
@@ -82,15 +83,7 @@ class MemoryStore(CurrencyStore):
         current = self.get(code)
         if precondition is not None:
             precondition(current)
-        fields = change(current)
-        updated = {
-            **{key: current[key] for key in ("code", "createdAt", "createdBy")},
-            **{name: fields.get(name) for name in WRITABLE_FIELDS},
-            "version": current["version"] + 1,
-            "updatedAt": now_rfc3339(),
-            "updatedBy": actor,
-        }
-        item = _to_item(updated)
+        item = _to_item(revision(current, change(current), actor))
         self._items[code] = item
         return _from_item(item)
 

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from currency_api.iso4217 import IsoCurrency
-from currency_api.store import PARTITION_KEY, _dynamodb_errors, _from_item, _to_item, now_rfc3339
+from currency_api.store import (
+    PARTITION_KEY,
+    _dynamodb_errors,
+    _from_item,
+    _to_item,
+    _unchanged_since,
+    now_rfc3339,
+    revision,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -116,23 +124,9 @@ def seed(
         if not changed:
             summary.unchanged += 1
             continue
-        item = {
-            **current,
-            **changed,
-            "version": current["version"] + 1,
-            "updatedAt": now,
-            "updatedBy": SEED_ACTOR,
-        }
+        item = revision(current, {**current, **changed}, SEED_ACTOR, now)
         writes.append(
-            {
-                "Put": {
-                    "TableName": table,
-                    "Item": _to_item(item),
-                    "ConditionExpression": "#v = :v",
-                    "ExpressionAttributeNames": {"#v": "version"},
-                    "ExpressionAttributeValues": {":v": {"N": str(current["version"])}},
-                }
-            }
+            {"Put": {"TableName": table, "Item": _to_item(item), **_unchanged_since(current)}}
         )
         summary.updated += 1
     done = summary.unchanged

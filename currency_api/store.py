@@ -116,6 +116,23 @@ def _unchanged_since(current: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def revision(
+    current: Mapping[str, Any], fields: Mapping[str, Any], actor: str, now: str | None = None
+) -> dict[str, Any]:
+    """The next version of ``current`` with the writable ``fields``, written by ``actor``.
+
+    Identity (``code``, ``createdAt``, ``createdBy``) is kept; a writable field missing from
+    ``fields`` is removed; ``version`` goes up by one; ``updatedAt`` is ``now`` (default: now).
+    """
+    return {
+        **{key: current[key] for key in ("code", "createdAt", "createdBy")},
+        **{name: fields.get(name) for name in WRITABLE_FIELDS},
+        "version": current["version"] + 1,
+        "updatedAt": now or now_rfc3339(),
+        "updatedBy": actor,
+    }
+
+
 def table_definition(table_name: str) -> dict[str, Any]:
     """CreateTable arguments for the store's table: on-demand, partition key ``code`` (S)."""
     return {
@@ -465,15 +482,7 @@ class CurrencyStore:
             current = self.get(code)
             if precondition is not None:
                 precondition(current)
-            fields = change(current)
-            updated = {
-                **{key: current[key] for key in ("code", "createdAt", "createdBy")},
-                **{name: fields.get(name) for name in WRITABLE_FIELDS},
-                "version": current["version"] + 1,
-                "updatedAt": now_rfc3339(),
-                "updatedBy": actor,
-            }
-            item = _to_item(updated)
+            item = _to_item(revision(current, change(current), actor))
             try:
                 with _dynamodb_errors(code):
                     self._client.put_item(
