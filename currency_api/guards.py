@@ -75,7 +75,7 @@ def parse_json(raw: bytes) -> Any:
 class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     """Connexion's JSON body validator with :func:`parse_json` as the parser."""
 
-    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
+    async def _parse(self, stream: AsyncGenerator[bytes], scope: Scope) -> Any:
         return parse_json(b"".join([chunk async for chunk in stream]))
 
 

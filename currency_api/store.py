@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import wraps
-from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Final
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
@@ -189,17 +189,13 @@ def _time_budget(seconds: float) -> Iterator[None]:
         _DEADLINE.reset(token)
 
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _budgeted(
-    method: Callable[Concatenate[CurrencyStore, _P], _R],
-) -> Callable[Concatenate[CurrencyStore, _P], _R]:
+def _budgeted[**P, R](
+    method: Callable[Concatenate[CurrencyStore, P], R],
+) -> Callable[Concatenate[CurrencyStore, P], R]:
     """Run a store method within the store's time budget."""
 
     @wraps(method)
-    def run(self: CurrencyStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+    def run(self: CurrencyStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
         with _time_budget(self._budget):
             return method(self, *args, **kwargs)
 

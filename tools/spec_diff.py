@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
 import yaml
 
@@ -36,7 +36,7 @@ HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "tra
 KEPT_COMPONENT_KINDS = {"securitySchemes"}
 VERSION = re.compile(r"^v?(\d+)(?:\.\d+){0,2}(?:[-+].*)?$")
 
-Document: TypeAlias = Mapping[str, Any]
+type Document = Mapping[str, Any]
 
 
 class UsageError(Exception):
