@@ -37,8 +37,12 @@ class Operation:
         """The scopes of each oauth2 alternative (a token needs all of one set)."""
         schemes = load_spec()["components"]["securitySchemes"]
         return [
-            frozenset(s for name, listed in req.items() if schemes[name]["type"] == "oauth2"
-                      for s in listed)
+            frozenset(
+                s
+                for name, listed in req.items()
+                if schemes[name]["type"] == "oauth2"
+                for s in listed
+            )
             for req in self.security
             if any(schemes[name]["type"] == "oauth2" for name in req)
         ]

@@ -82,7 +82,8 @@ def test_every_secured_operation_offers_bearer_alone_first_then_the_oauth2_scope
     for operation in secured_operations():
         assert operation.security[0] == {"bearerAuth": []}, operation
         assert all(len(req) == 1 for req in operation.security), operation
-        assert operation.scope_sets and all(operation.scope_sets), operation
+        assert operation.scope_sets, operation
+        assert all(operation.scope_sets), operation
 
 
 def _callers(
