@@ -33,6 +33,7 @@ from currency_api.middleware import (
     SecurityHeaders,
     SingleValueURIParser,
 )
+from currency_api.served_spec import SpecServers
 from currency_api.services import SCOPE_KEY as SERVICES_KEY
 from currency_api.services import Services
 from currency_api.settings import Settings
@@ -141,6 +142,12 @@ def create_app(
         },
     )
     app.add_middleware(RouteRecorder, position=MiddlewarePosition.BEFORE_SECURITY)
+    app.add_middleware(
+        SpecServers,
+        position=MiddlewarePosition.BEFORE_SWAGGER,
+        document=document,
+        public_url=settings.public_url,
+    )
 
     app.add_error_handler(problems.DomainError, problems.domain_error_handler)
     app.add_error_handler(BadRequestProblem, guards.bad_request_handler)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -129,8 +130,10 @@ def _serve(args: argparse.Namespace) -> int:
     if not args.no_seed:
         summary = seed(client, settings.table_name, read_list_one())
         print(f"Seeded ISO 4217: {summary}")
-    app = create_app(settings, store=store)
     base = f"http://{args.host}:{args.port}"
+    # The spec's servers list names the URL printed below (currency_api/served_spec.py).
+    settings = dataclasses.replace(settings, public_url=base)
+    app = create_app(settings, store=store)
     print(
         f"""
 Currency API (local: Cognito at {endpoint}, DynamoDB at {dynamodb_endpoint})

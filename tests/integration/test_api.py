@@ -176,6 +176,31 @@ def test_replace_currency_replaces_every_field_and_bumps_version(
     assert response.headers["etag"] != etag
 
 
+def test_replace_currency_accepts_what_get_returned_after_an_edit(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    create(client, admin, symbol="€")
+    read = client.get("/currencies/EUR", headers=admin)
+    edited = {**read.json(), "name": "Euro (edited)", "version": 99, "createdBy": "mallory"}
+    response = client.put(
+        "/currencies/EUR", json=edited, headers={**admin, "If-Match": read.headers["etag"]}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # The read-only members sent back are ignored: the server's own values stand.
+    assert (body["name"], body["version"]) == ("Euro (edited)", 2)
+    assert body["createdBy"] == read.json()["createdBy"]
+    assert body["createdAt"] == read.json()["createdAt"]
+
+
+def test_replace_currency_returns_400_for_an_unknown_member(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    create(client, admin)
+    body = {**euro(), "colour": "blue"}
+    assert_problem(client.put("/currencies/EUR", json=body, headers=admin), 400)
+
+
 def test_replace_currency_returns_404_when_missing(
     client: TestClient, admin: dict[str, str]
 ) -> None:

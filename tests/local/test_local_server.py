@@ -6,6 +6,7 @@ tokens from the real `token` command run in the same folder, requests over real 
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from tests import tokens
 from tests.spec_operations import secured_operations
@@ -210,6 +212,16 @@ def test_served_spec_offers_the_bearer_scheme_to_swagger_ui(server: LocalServer)
     assert "/openapi.json" in ui.text
     config = httpx.get(f"{server.swagger_ui}swagger-ui-config.json").json()
     assert config["persistAuthorization"] is True
+
+
+def test_served_spec_names_the_url_serve_prints_as_its_server(server: LocalServer) -> None:
+    # Swagger UI's Servers list shows it; the printed banner names the same base URL.
+    for path, load in (("/openapi.json", json.loads), ("/openapi.yaml", yaml.safe_load)):
+        response = httpx.get(f"{server.base}{path}", headers={"Host": "evil.example"})
+        assert response.status_code == 200
+        assert load(response.text)["servers"] == [
+            {"url": server.base, "description": "This server"}
+        ]
 
 
 def test_request_formed_as_swagger_ui_sends_it_succeeds(server: LocalServer) -> None:
