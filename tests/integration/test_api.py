@@ -70,6 +70,63 @@ def test_create_currency_returns_409_when_code_exists(
     assert client.get("/currencies/EUR", headers=admin).json()["name"] == "Euro"
 
 
+def test_create_currency_returns_409_naming_the_holder_of_a_taken_numeric_code(
+    client: TestClient, admin: dict[str, str], store: CurrencyStore
+) -> None:
+    assert create(client, admin).status_code == 201
+    body = assert_problem(create(client, admin, code="XEU", name="Not the euro"), 409)
+    assert body["detail"] == "The numeric code '978' belongs to the currency 'EUR' already."
+    assert [c["code"] for c in store.list(10).items] == ["EUR"]
+
+
+def test_replace_and_update_return_409_when_renumbering_to_a_taken_numeric_code(
+    client: TestClient, admin: dict[str, str], store: CurrencyStore
+) -> None:
+    create(client, admin)
+    create(client, admin, code="CHF", name="Swiss Franc", numericCode="756")
+    replace = client.put("/currencies/CHF", json=euro(code="CHF", name="Franc"), headers=admin)
+    assert "'EUR'" in assert_problem(replace, 409)["detail"]
+    patch = client.patch(
+        "/currencies/CHF",
+        content=json.dumps({"numericCode": "978"}),
+        headers={**admin, "Content-Type": MERGE_PATCH},
+    )
+    assert "'EUR'" in assert_problem(patch, 409)["detail"]
+    assert store.get("CHF")["numericCode"] == "756"
+
+
+def test_deleting_or_renumbering_a_currency_releases_its_numeric_code(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    create(client, admin)
+    renumber = client.patch(
+        "/currencies/EUR",
+        content=json.dumps({"numericCode": "999"}),
+        headers={**admin, "Content-Type": MERGE_PATCH},
+    )
+    assert renumber.status_code == 200, renumber.text
+    assert create(client, admin, code="XEU").status_code == 201  # 978 is free again
+    assert client.delete("/currencies/EUR", headers=admin).status_code == 204
+    assert create(client, admin, code="XXX", numericCode="999").status_code == 201
+
+
+def test_listing_never_returns_the_numeric_code_reservations(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    for code, numeric in (("AAA", "901"), ("BBB", "902"), ("CCC", "903")):
+        assert create(client, admin, code=code, numericCode=numeric).status_code == 201
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        query = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/currencies", params=query, headers=admin).json()
+        seen.extend(item["code"] for item in page["items"])
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == ["AAA", "BBB", "CCC"]
+
+
 def test_get_currency_returns_404_when_unknown(client: TestClient, admin: dict[str, str]) -> None:
     assert_problem(client.get("/currencies/XXX", headers=admin), 404)
 
