@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from connexion.exceptions import (
     OAuthResponseProblem,
     OAuthScopeProblem,
 )
+from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
@@ -88,6 +90,8 @@ def create_app(
 
     app = AsyncApp(
         __name__,
+        # Success bodies as UTF-8 text ("€", not "\u20ac"; JSON is UTF-8, RFC 8259).
+        jsonifier=Jsonifier(json, ensure_ascii=False),
         strict_validation=True,
         uri_parser_class=SingleValueURIParser,
         validate_responses=settings.validate_responses,

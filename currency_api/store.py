@@ -59,6 +59,17 @@ HOLDER: Final = "holder"
 
 #: Writable fields of a currency, as the spec names them.
 WRITABLE_FIELDS: Final = ("name", "numericCode", "minorUnit", "symbol")
+#: Every member of a currency in the order of the spec's ``Currency`` properties: the order
+#: of every body the API returns (tests/unit/test_spec.py holds the two together).
+CURRENCY_FIELDS: Final = (
+    "code",
+    *WRITABLE_FIELDS,
+    "version",
+    "createdAt",
+    "updatedAt",
+    "createdBy",
+    "updatedBy",
+)
 
 #: Pooled connections per endpoint: at least the worker threads a server may run boto3 calls in
 #: (Starlette's thread pool is AnyIO's default limiter, 40 threads). botocore's default of 10
@@ -295,13 +306,17 @@ def _to_item(currency: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
 
 
 def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored currency, its members in :data:`CURRENCY_FIELDS` order (DynamoDB keeps none)."""
     currency: dict[str, Any] = {}
-    for key, raw in item.items():
-        value = _DESERIALIZER.deserialize(raw)
+    for key in (*CURRENCY_FIELDS, *sorted(set(item) - set(CURRENCY_FIELDS))):
+        if key not in item:
+            if key == "minorUnit":
+                currency[key] = None
+            continue
+        value = _DESERIALIZER.deserialize(item[key])
         if isinstance(value, Decimal):
             value = int(value)
         currency[key] = value
-    currency.setdefault("minorUnit", None)
     return currency
 
 

@@ -12,6 +12,7 @@ from currency_api.iso4217 import read_list_one
 from currency_api.seed import seed
 from currency_api.store import CurrencyStore
 from tests.conftest import euro
+from tests.spec_operations import load_spec
 
 PROBLEM = "application/problem+json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -125,6 +126,32 @@ def test_listing_never_returns_the_numeric_code_reservations(
         if cursor is None:
             break
     assert sorted(seen) == ["AAA", "BBB", "CCC"]
+
+
+def test_every_success_body_keeps_the_spec_member_order_in_utf8(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    order = list(load_spec()["components"]["schemas"]["Currency"]["properties"])
+    created = create(client, admin, symbol="€")
+    etag = created.headers["etag"]
+    read = client.get("/currencies/EUR", headers=admin)
+    patched = client.patch(
+        "/currencies/EUR",
+        content=json.dumps({"name": "Euro ✓"}),
+        headers={**admin, "Content-Type": MERGE_PATCH, "If-Match": read.headers["etag"]},
+    )
+    replaced = client.put("/currencies/EUR", json=euro(symbol="€"), headers=admin)
+    listed = client.get("/currencies", headers=admin)
+    assert etag
+    for response in (created, read, patched, replaced):
+        assert response.status_code in (200, 201), response.text
+        assert list(response.json()) == [name for name in order if name in response.json()]
+        assert "€".encode() in response.content or "✓".encode() in response.content
+        assert b"\\u" not in response.content
+    assert list(listed.json()) == ["items", "nextCursor"]
+    (item,) = listed.json()["items"]
+    assert list(item) == [name for name in order if name in item]
+    assert "€".encode() in listed.content
 
 
 def test_get_currency_returns_404_when_unknown(client: TestClient, admin: dict[str, str]) -> None:
