@@ -11,6 +11,7 @@ from currency_api.store import (
     HOLDER,
     NUMERIC_KEY_PREFIX,
     PARTITION_KEY,
+    TransactionCancelled,
     _dynamodb_errors,
     _from_item,
     _to_item,
@@ -161,6 +162,7 @@ def seed(
                     "Item": _to_item(item),
                     "ConditionExpression": "attribute_not_exists(#pk)",
                     "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             }
             units.append((False, True, [put, *claim]))
@@ -176,7 +178,14 @@ def seed(
                 summary.reserved += 1
             continue
         item = revision(current, {**current, **changed}, SEED_ACTOR, now)
-        put = {"Put": {"TableName": table, "Item": _to_item(item), **_unchanged_since(current)}}
+        put = {
+            "Put": {
+                "TableName": table,
+                "Item": _to_item(item),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                **_unchanged_since(current),
+            }
+        }
         old = current.get("numericCode")
         releases = [release_numeric(table, str(old), currency.code)] if old != numeric else []
         if releases and reservations.get(str(old)) != currency.code:
@@ -196,11 +205,27 @@ def seed(
         progress(done)
     for start in range(0, len(units), BATCH):
         batch = units[start : start + BATCH]
-        transact(client, [action for _, _, actions in batch for action in actions])
+        actions = [action for _, _, unit in batch for action in unit]
+        try:
+            transact(client, actions)
+        except TransactionCancelled as cancelled:
+            if not _applied_before(cancelled, actions):
+                raise
         done += sum(1 for _, written, _ in batch if written)
         if progress:
             progress(min(done, len(wanted)))
     return summary
+
+
+def _applied_before(cancelled: TransactionCancelled, actions: list[Any]) -> bool:
+    """Whether a cancelled batch had been applied already: botocore retried it after a lost
+    response and every failed condition found exactly the item this batch writes. (DynamoDB
+    answers such a retry from its idempotency token; an emulator may not.) Reservations and
+    releases succeed again for the same holder, so only currency puts can fail this way."""
+    failed = [i for i in range(len(actions)) if cancelled.failed(i)]
+    return bool(failed) and all(
+        "Put" in actions[i] and cancelled.item(i) == actions[i]["Put"]["Item"] for i in failed
+    )
 
 
 def cldr_symbol(code: str) -> str | None:

@@ -75,7 +75,9 @@ def test_create_currency_returns_409_naming_the_holder_of_a_taken_numeric_code(
     client: TestClient, admin: dict[str, str], store: CurrencyStore
 ) -> None:
     assert create(client, admin).status_code == 201
-    body = assert_problem(create(client, admin, code="XEU", name="Not the euro"), 409)
+    body = assert_problem(
+        create(client, admin, code="XEU", name="Not the euro", numericCode="978"), 409
+    )
     assert body["detail"] == "The numeric code '978' belongs to the currency 'EUR' already."
     assert [c["code"] for c in store.list(10).items] == ["EUR"]
 
@@ -85,7 +87,8 @@ def test_replace_and_update_return_409_when_renumbering_to_a_taken_numeric_code(
 ) -> None:
     create(client, admin)
     create(client, admin, code="CHF", name="Swiss Franc", numericCode="756")
-    replace = client.put("/currencies/CHF", json=euro(code="CHF", name="Franc"), headers=admin)
+    body = euro(code="CHF", name="Franc", numericCode="978")
+    replace = client.put("/currencies/CHF", json=body, headers=admin)
     assert "'EUR'" in assert_problem(replace, 409)["detail"]
     patch = client.patch(
         "/currencies/CHF",
@@ -106,7 +109,7 @@ def test_deleting_or_renumbering_a_currency_releases_its_numeric_code(
         headers={**admin, "Content-Type": MERGE_PATCH},
     )
     assert renumber.status_code == 200, renumber.text
-    assert create(client, admin, code="XEU").status_code == 201  # 978 is free again
+    assert create(client, admin, code="XEU", numericCode="978").status_code == 201  # free again
     assert client.delete("/currencies/EUR", headers=admin).status_code == 204
     assert create(client, admin, code="XXX", numericCode="999").status_code == 201
 

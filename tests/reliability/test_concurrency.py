@@ -129,7 +129,12 @@ def test_16_concurrent_creates_of_one_numeric_code_give_one_201_and_15_409(
 ) -> None:
     codes = [f"Q{chr(65 + n // 26)}{chr(65 + n % 26)}" for n in range(16)]
     requests = [
-        {"method": "POST", "url": "/currencies", "json": euro(code=code), "headers": admin}
+        {
+            "method": "POST",
+            "url": "/currencies",
+            "json": euro(code=code, numericCode="978"),
+            "headers": admin,
+        }
         for code in codes
     ]
 
@@ -139,7 +144,9 @@ def test_16_concurrent_creates_of_one_numeric_code_give_one_201_and_15_409(
     (winner,) = store.list(100).items
     assert winner["numericCode"] == "978"
     # Every loser was told who holds the code: a create of another code after the race too.
-    late = httpx.post(f"{moto_server.url}/currencies", json=euro(code="QZZ"), headers=admin)
+    late = httpx.post(
+        f"{moto_server.url}/currencies", json=euro(code="QZZ", numericCode="978"), headers=admin
+    )
     assert late.status_code == 409
     assert f"'{winner['code']}'" in late.json()["detail"]
 
