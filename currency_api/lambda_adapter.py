@@ -163,6 +163,7 @@ def build_adapter(
         authenticator=authenticator,
         offload_blocking=False,
         validate_spec=False,
+        lifespan=False,
     )
     return LambdaAdapter(
         app, authenticator=authenticator, store=store, dynamodb_client=dynamodb_client
