@@ -26,6 +26,7 @@ from connexion.utils import get_function_from_name
 
 from currency_api import auth, connexion_extensions, guards, problems
 from currency_api.logs import REQUEST_ID_HEADER, AccessLog, RouteRecorder
+from currency_api.metrics import RequestMetrics
 from currency_api.middleware import (
     AllowFromSpec,
     BodyLimit,
@@ -60,6 +61,7 @@ def create_app(
     spec_path: Path = SPEC_PATH,
     validate_spec: bool = True,
     lifespan: bool = True,
+    metrics: RequestMetrics | None = None,
 ) -> AsyncApp:
     """Build the ASGI app from the spec.
 
@@ -75,6 +77,8 @@ def create_app(
             (tests/unit/test_spec.py, ``make lint``) and it costs tens of ms per cold start.
         lifespan: keep Connexion's lifespan layer (servers send lifespan events; Mangum with
             ``lifespan="off"`` never does, so the Lambda adapter leaves it out).
+        metrics: where each request's CloudWatch EMF record goes; by default a new
+            RequestMetrics when ``settings.metrics``, else none.
 
     Raises:
         connexion.exceptions.ResolverError: an operationId or security function named by the
@@ -111,7 +115,9 @@ def create_app(
     # Middlewares at one position run in the order added (the first added is outermost):
     # the access log sees every answer, security headers and CORS apply to the body limit's
     # 413 too.
-    app.add_middleware(AccessLog, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    if metrics is None and settings.metrics:
+        metrics = RequestMetrics(settings.metrics_namespace)
+    app.add_middleware(AccessLog, position=MiddlewarePosition.BEFORE_EXCEPTION, metrics=metrics)
     app.add_middleware(SecurityHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION)
     if settings.cors_allow_origins:
         app.add_middleware(
@@ -138,7 +144,11 @@ def create_app(
     app.add_middleware(
         ScopeInjector,
         position=MiddlewarePosition.BEFORE_SWAGGER,
-        values={SERVICES_KEY: services, auth.SCOPE_KEY: authenticator},
+        values={
+            SERVICES_KEY: services,
+            auth.SCOPE_KEY: authenticator,
+            auth.OPERATION_SCOPES_KEY: auth.OperationScopes.from_spec(document),
+        },
     )
     app.add_middleware(RouteRecorder, position=MiddlewarePosition.BEFORE_SECURITY)
 

@@ -2,7 +2,7 @@
 
 The spec's ``cognito`` scheme names :func:`token_info` and :func:`validate_scope`; its
 ``bearerAuth`` scheme names :func:`bearer_info`. They find the app's :class:`Authenticator`
-in the ASGI scope, where create_app's middleware puts it.
+and :class:`OperationScopes` in the ASGI scope, where create_app's middleware puts them.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ TOKEN_CACHE_MAX_TOKEN_BYTES: Final = 8 * 1024
 ALGORITHM: Final = "RS256"
 
 SCOPE_KEY: Final = "currency_api.authenticator"
+#: Where create_app puts the :class:`OperationScopes` of its spec in the ASGI scope.
+OPERATION_SCOPES_KEY: Final = "currency_api.operation_scopes"
 _PRINCIPAL_KEY: Final = "currency_api.principal"
 
 
@@ -428,7 +430,17 @@ class Authenticator:
         self._decoder._jws = _SinglePassJWS()
 
     def verify(self, token: str) -> Principal:
-        """The principal of a genuine, current access token.
+        """The principal of a genuine, current access token (see :meth:`verify_noting_cache`).
+
+        Raises:
+            InvalidToken: the token must be refused.
+            DependencyUnavailable: no signing keys could be fetched.
+        """
+        return self.verify_noting_cache(token)[0]
+
+    def verify_noting_cache(self, token: str) -> tuple[Principal, bool]:
+        """The principal of a genuine, current access token, and whether the verified-token
+        cache answered (True) or the token was fully verified (False).
 
         A token verified before (same string, same JWKS, time claims still valid now) is
         answered from :attr:`token_cache`; any other is parsed once and fully verified.
@@ -439,7 +451,7 @@ class Authenticator:
         """
         principal = self.token_cache.get(token, self.jwks.generation)
         if principal is not None:
-            return principal
+            return principal, True
         choice = _KeyChoice(self.jwks)
         try:
             claims = self._decoder.decode(
@@ -458,7 +470,7 @@ class Authenticator:
         principal = self.principal(claims)
         if choice.generation is not None:
             self.token_cache.put(token, claims, principal, choice.generation)
-        return principal
+        return principal, False
 
     def principal(self, claims: Mapping[str, Any]) -> Principal:
         """The principal of verified claims (from a token, or from the gateway's authorizer).
@@ -499,10 +511,13 @@ class Authenticator:
         )
 
     def authenticate(self, token: str, request: ConnexionRequest) -> Principal | None:
-        """Verify once per request (both security schemes of an operation share the token)."""
+        """Verify once per request: the spec's alternative schemes carry the same token, so
+        its outcome, refusal included, is kept in the request's scope (never across requests:
+        see :class:`VerifiedTokenCache`)."""
         cached = request.scope.get(_PRINCIPAL_KEY)
         if cached is not None and cached[0] == token:
             return cached[1]  # type: ignore[no-any-return]
+        hit = None
         try:
             if self._trust_gateway:
                 claims = _gateway_claims(request.scope)
@@ -511,12 +526,25 @@ class Authenticator:
                     raise InvalidToken("issuer")
                 principal = self.principal(claims)
             else:
-                principal = self.verify(token)
+                principal, hit = self.verify_noting_cache(token)
         except InvalidToken as exc:
             logger.info("access token refused: %s", exc)
+            request.scope[_PRINCIPAL_KEY] = (token, None)
             return None
+        finally:
+            _note_cache_hit(request.scope, hit)
         request.scope[_PRINCIPAL_KEY] = (token, principal)
         return principal
+
+
+def _note_cache_hit(scope: Mapping[str, Any], hit: bool | None) -> None:
+    """Tell the access record (and so the request's metrics) whether the token cache hit."""
+    from currency_api.logs import SCOPE_KEY as ACCESS_KEY
+    from currency_api.logs import AccessRecord
+
+    record = scope.get(ACCESS_KEY)
+    if isinstance(record, AccessRecord) and hit is not None:
+        record.token_cache_hit = hit
 
 
 def _string_list(value: Any) -> tuple[str, ...]:
@@ -556,7 +584,7 @@ def current_principal() -> Principal:
     from connexion import request
 
     cached = request.scope.get(_PRINCIPAL_KEY)
-    if cached is None:
+    if cached is None or cached[1] is None:
         raise RuntimeError("no authenticated caller for this request")
     principal: Principal = cached[1]
     return principal
@@ -576,8 +604,74 @@ def token_info(token: str, request: ConnexionRequest) -> dict[str, Any] | None:
 
 
 def bearer_info(token: str, request: ConnexionRequest) -> dict[str, Any] | None:
-    """``x-bearerInfoFunc`` of the ``bearerAuth`` scheme: the same token, verified once."""
-    return token_info(token, request)
+    """``x-bearerInfoFunc`` of the ``bearerAuth`` scheme: the same token, verified once, held
+    to the scopes of the operation's oauth2 alternatives.
+
+    OpenAPI 3.0 gives an http bearer requirement no scopes, and Connexion accepts the first
+    alternative that succeeds, so without this check any valid token would pass every
+    operation through ``bearerAuth``. The scopes come from :func:`operation_scopes`, built once
+    from the spec by create_app.
+
+    Raises:
+        OAuthScopeProblem: the token is valid but grants none of the alternatives (403).
+        RuntimeError: create_app did not install the operations' scopes.
+    """
+    info = token_info(token, request)
+    if info is None:
+        return None
+    scopes = request.scope.get(OPERATION_SCOPES_KEY)
+    if not isinstance(scopes, OperationScopes):
+        raise RuntimeError("create_app did not install the operations' scopes")
+    alternatives = scopes.of(request.scope)
+    grants = info["scope"]
+    if not any(validate_scope(list(required), grants) for required in alternatives):
+        from connexion.exceptions import OAuthScopeProblem
+
+        raise OAuthScopeProblem(
+            required_scopes=sorted({s for required in alternatives for s in required}),
+            token_scopes=grants,
+        )
+    return info
+
+
+@dataclass(frozen=True, slots=True)
+class OperationScopes:
+    """The scope sets each operation accepts through its oauth2 alternatives, by operationId.
+
+    ``{"createCurrency": (("currencies/write",),)}``: any one set suffices, all scopes of a set
+    are needed (OpenAPI 3.0, "Security Requirement Object"). An operation secured only by
+    bearer requirements maps to ``((),)``: any valid token.
+    """
+
+    by_operation: Mapping[str, tuple[tuple[str, ...], ...]]
+
+    @classmethod
+    def from_spec(cls, document: Mapping[str, Any]) -> OperationScopes:
+        """Read every operation's security (its own, else the document's) once, at build."""
+        schemes = (document.get("components") or {}).get("securitySchemes") or {}
+        oauth = {name for name, scheme in schemes.items() if scheme.get("type") == "oauth2"}
+        default = document.get("security") or []
+        found: dict[str, tuple[tuple[str, ...], ...]] = {}
+        for item in (document.get("paths") or {}).values():
+            for operation in item.values():
+                if not isinstance(operation, Mapping) or "operationId" not in operation:
+                    continue
+                security = operation.get("security", default) or []
+                sets = tuple(
+                    tuple(str(s) for name, listed in req.items() if name in oauth for s in listed)
+                    for req in security
+                    if any(name in oauth for name in req)
+                )
+                found[str(operation["operationId"])] = sets or ((),)
+        return cls(found)
+
+    def of(self, scope: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
+        """The scope sets of the operation Connexion routed this request to; none (so no
+        token passes) for an operation the spec does not name."""
+        routing = (scope.get("extensions") or {}).get("connexion_routing") or {}
+        # Connexion's operation_id is the resolved one ("handlers.currencies.getCurrency").
+        operation_id = str(routing.get("operation_id") or "").rpartition(".")[2]
+        return self.by_operation.get(operation_id, ())
 
 
 def validate_scope(required_scopes: list[str], token_scopes: list[str]) -> bool:
