@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from currency_api.guards import raw_path
 from currency_api.problems import send_problem
 
 #: Parameters allowed per parameter the largest operation declares (clients add nothing the
@@ -192,10 +193,10 @@ class InputBounds:
                 field = name.decode("latin-1")[:40]
                 detail = f"The header '{field}' is sent on more than {MAX_FIELD_LINES} lines."
                 return 431, "Request Header Fields Too Large", detail, {}
-        for name, most in self.bounds.header_max_lengths.items():
-            size = joined.get(name.encode())
+        for field_name, most in self.bounds.header_max_lengths.items():
+            size = joined.get(field_name.encode())
             if size is not None and size > most:
-                detail = f"The header '{name}' is longer than {most} characters in all."
+                detail = f"The header '{field_name}' is longer than {most} characters in all."
                 return 400, "Bad Request", detail, {}
         if joined.get(b"content-type", 0) > MAX_CONTENT_TYPE_BYTES:
             detail = f"The Content-Type is longer than {MAX_CONTENT_TYPE_BYTES} characters."
@@ -211,7 +212,8 @@ class InputBounds:
         return None
 
     def _path(self, scope: Scope) -> Refusal | None:
-        path: str = scope.get("path", "")
+        # As received: "/currencies/%2F" is RequestGuard's (an encoded slash), not a trailing one.
+        path = raw_path(scope).decode("latin-1")
         root = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]

@@ -26,12 +26,7 @@ PROTOCOL: Final = "currency_api.http_protocol:StrictHttpToolsProtocol"
 MAX_HEAD_BYTES: Final = 65_536
 
 
-def uvicorn_hardening() -> dict[str, Any]:
-    """The ``uvicorn.run`` options of this module: our protocol class, no ``Server`` header."""
-    return {"http": PROTOCOL, "server_header": False}
-
-
-class StrictHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc]
+class StrictHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with :data:`MAX_HEAD_BYTES` and problem+json refusals.
 
     uvicorn answers a request llhttp cannot parse with ``400 text/plain`` and closes the
@@ -49,11 +44,11 @@ class StrictHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc]
         if self._head_open:
             self._head_bytes += len(data)
         super().data_received(data)
-        if self._head_open and self._head_bytes > MAX_HEAD_BYTES:
-            if not self.transport.is_closing():
-                self.logger.warning("Request head too large.")
-                detail = f"The request line and header fields exceed {MAX_HEAD_BYTES} bytes."
-                self._refuse(431, "Request Header Fields Too Large", detail)
+        too_large = self._head_open and self._head_bytes > MAX_HEAD_BYTES
+        if too_large and not self.transport.is_closing():
+            self.logger.warning("Request head too large.")
+            detail = f"The request line and header fields exceed {MAX_HEAD_BYTES} bytes."
+            self._refuse(431, "Request Header Fields Too Large", detail)
 
     def on_headers_complete(self) -> None:
         self._head_open = False
