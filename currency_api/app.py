@@ -139,7 +139,11 @@ def create_app(
     app.add_middleware(
         ScopeInjector,
         position=MiddlewarePosition.BEFORE_SWAGGER,
-        values={SERVICES_KEY: services, auth.SCOPE_KEY: authenticator},
+        values={
+            SERVICES_KEY: services,
+            auth.SCOPE_KEY: authenticator,
+            auth.OPERATION_SCOPES_KEY: auth.OperationScopes.from_spec(document),
+        },
     )
     app.add_middleware(RouteRecorder, position=MiddlewarePosition.BEFORE_SECURITY)
 

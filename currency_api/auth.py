@@ -2,7 +2,7 @@
 
 The spec's ``cognito`` scheme names :func:`token_info` and :func:`validate_scope`; its
 ``bearerAuth`` scheme names :func:`bearer_info`. They find the app's :class:`Authenticator`
-in the ASGI scope, where create_app's middleware puts it.
+and :class:`OperationScopes` in the ASGI scope, where create_app's middleware puts them.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ LEEWAY_SECONDS: Final = 30
 JWKS_TIMEOUT_SECONDS: Final = 2
 
 SCOPE_KEY: Final = "currency_api.authenticator"
+#: Where create_app puts the :class:`OperationScopes` of its spec in the ASGI scope.
+OPERATION_SCOPES_KEY: Final = "currency_api.operation_scopes"
 _PRINCIPAL_KEY: Final = "currency_api.principal"
 
 
@@ -339,8 +341,74 @@ def token_info(token: str, request: ConnexionRequest) -> dict[str, Any] | None:
 
 
 def bearer_info(token: str, request: ConnexionRequest) -> dict[str, Any] | None:
-    """``x-bearerInfoFunc`` of the ``bearerAuth`` scheme: the same token, verified once."""
-    return token_info(token, request)
+    """``x-bearerInfoFunc`` of the ``bearerAuth`` scheme: the same token, verified once, held
+    to the scopes of the operation's oauth2 alternatives.
+
+    OpenAPI 3.0 gives an http bearer requirement no scopes, and Connexion accepts the first
+    alternative that succeeds, so without this check any valid token would pass every
+    operation through ``bearerAuth``. The scopes come from :func:`operation_scopes`, built once
+    from the spec by create_app.
+
+    Raises:
+        OAuthScopeProblem: the token is valid but grants none of the alternatives (403).
+        RuntimeError: create_app did not install the operations' scopes.
+    """
+    info = token_info(token, request)
+    if info is None:
+        return None
+    scopes = request.scope.get(OPERATION_SCOPES_KEY)
+    if not isinstance(scopes, OperationScopes):
+        raise RuntimeError("create_app did not install the operations' scopes")
+    alternatives = scopes.of(request.scope)
+    grants = info["scope"]
+    if not any(validate_scope(list(required), grants) for required in alternatives):
+        from connexion.exceptions import OAuthScopeProblem
+
+        raise OAuthScopeProblem(
+            required_scopes=sorted({s for required in alternatives for s in required}),
+            token_scopes=grants,
+        )
+    return info
+
+
+@dataclass(frozen=True, slots=True)
+class OperationScopes:
+    """The scope sets each operation accepts through its oauth2 alternatives, by operationId.
+
+    ``{"createCurrency": (("currencies/write",),)}``: any one set suffices, all scopes of a set
+    are needed (OpenAPI 3.0, "Security Requirement Object"). An operation secured only by
+    bearer requirements maps to ``((),)``: any valid token.
+    """
+
+    by_operation: Mapping[str, tuple[tuple[str, ...], ...]]
+
+    @classmethod
+    def from_spec(cls, document: Mapping[str, Any]) -> OperationScopes:
+        """Read every operation's security (its own, else the document's) once, at build."""
+        schemes = (document.get("components") or {}).get("securitySchemes") or {}
+        oauth = {name for name, scheme in schemes.items() if scheme.get("type") == "oauth2"}
+        default = document.get("security") or []
+        found: dict[str, tuple[tuple[str, ...], ...]] = {}
+        for item in (document.get("paths") or {}).values():
+            for operation in item.values():
+                if not isinstance(operation, Mapping) or "operationId" not in operation:
+                    continue
+                security = operation.get("security", default) or []
+                sets = tuple(
+                    tuple(str(s) for name, listed in req.items() if name in oauth for s in listed)
+                    for req in security
+                    if any(name in oauth for name in req)
+                )
+                found[str(operation["operationId"])] = sets or ((),)
+        return cls(found)
+
+    def of(self, scope: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
+        """The scope sets of the operation Connexion routed this request to; none (so no
+        token passes) for an operation the spec does not name."""
+        routing = (scope.get("extensions") or {}).get("connexion_routing") or {}
+        # Connexion's operation_id is the resolved one ("handlers.currencies.getCurrency").
+        operation_id = str(routing.get("operation_id") or "").rpartition(".")[2]
+        return self.by_operation.get(operation_id, ())
 
 
 def validate_scope(required_scopes: list[str], token_scopes: list[str]) -> bool:
