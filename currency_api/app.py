@@ -26,6 +26,7 @@ from connexion.utils import get_function_from_name
 
 from currency_api import auth, bounds, connexion_extensions, guards, problems
 from currency_api.logs import REQUEST_ID_HEADER, AccessLog, RouteRecorder
+from currency_api.metrics import RequestMetrics
 from currency_api.middleware import (
     AllowFromSpec,
     BodyLimit,
@@ -59,6 +60,7 @@ def create_app(
     offload_blocking: bool = True,
     spec_path: Path = SPEC_PATH,
     validate_spec: bool = True,
+    metrics: RequestMetrics | None = None,
 ) -> AsyncApp:
     """Build the ASGI app from the spec.
 
@@ -72,6 +74,8 @@ def create_app(
         validate_spec: check the document against the OpenAPI 3.0 schema while building
             (Connexion's own check). Lambda skips it: CI validates the very same file
             (tests/unit/test_spec.py, ``make lint``) and it costs tens of ms per cold start.
+        metrics: where each request's CloudWatch EMF record goes; by default a new
+            RequestMetrics when ``settings.metrics``, else none.
 
     Raises:
         connexion.exceptions.ResolverError: an operationId or security function named by the
@@ -107,7 +111,9 @@ def create_app(
     # Middlewares at one position run in the order added (the first added is outermost):
     # the access log sees every answer, security headers and CORS apply to the body limit's
     # 413 too.
-    app.add_middleware(AccessLog, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    if metrics is None and settings.metrics:
+        metrics = RequestMetrics(settings.metrics_namespace)
+    app.add_middleware(AccessLog, position=MiddlewarePosition.BEFORE_EXCEPTION, metrics=metrics)
     app.add_middleware(SecurityHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION)
     if settings.cors_allow_origins:
         app.add_middleware(

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from currency_api.server import DEFAULT_WORKERS
-from currency_api.settings import Settings, SettingsError
+from currency_api.settings import Settings, SettingsError, metrics_enabled
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,8 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument("--no-seed", action="store_true", help="start with an empty table")
     serve.add_argument(
+        "--metrics",
+        action="store_true",
+        help="print one CloudWatch EMF metrics record per request on stdout, as on Lambda "
+        "(same as METRICS=emf)",
+    )
+    serve.add_argument(
         "--workers",
-        type=int,
+        type=_positive,
         default=None,
         help="worker processes with --aws (default: WEB_CONCURRENCY, else "
         f"{DEFAULT_WORKERS}); the local server is one process",
@@ -94,6 +100,8 @@ def _serve(args: argparse.Namespace) -> int:
     if args.aws:
         # Checked here, before any worker starts, so a missing variable fails once and clearly;
         # each worker reads the same environment again (currency_api.server.aws_app).
+        if args.metrics:
+            os.environ["METRICS"] = "emf"  # read again by every worker (server.aws_app)
         settings = Settings.from_env()
         workers = args.workers or _env_workers()
         print(
@@ -122,7 +130,9 @@ def _serve(args: argparse.Namespace) -> int:
     cognito_client = boto3.client("cognito-idp", region_name=local.REGION)
     cognito = local.provision_cognito(cognito_client, endpoint)
     cognito.save()
-    settings = local.settings_for(cognito)
+    settings = local.settings_for(
+        cognito, metrics=args.metrics or metrics_enabled({"METRICS": os.environ.get("METRICS", "")})
+    )
     client = create_client(settings.region)
     store = CurrencyStore(client, settings.table_name, settings.cursor_secret)
     store.ensure_table()
@@ -150,6 +160,13 @@ In Swagger UI: Authorize, paste the token under bearerAuth.
     finally:
         emulator.stop()
     return 0
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a positive integer."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
+    return int(text)
 
 
 def _env_workers() -> int:
