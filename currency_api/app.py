@@ -24,7 +24,7 @@ from connexion.resolver import Resolver
 from connexion.spec import OpenAPISpecification
 from connexion.utils import get_function_from_name
 
-from currency_api import auth, connexion_extensions, guards, problems
+from currency_api import auth, bounds, connexion_extensions, guards, problems
 from currency_api.logs import REQUEST_ID_HEADER, AccessLog, RouteRecorder
 from currency_api.metrics import RequestMetrics
 from currency_api.middleware import (
@@ -135,6 +135,11 @@ def create_app(
             ],
             max_age=600,
         )
+    app.add_middleware(
+        bounds.InputBounds,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        bounds=bounds.bounds_from_spec(document),
+    )
     app.add_middleware(
         guards.RequestGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, realm=REALM
     )
