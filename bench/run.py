@@ -11,12 +11,13 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
+from types import ModuleType
 from typing import Final
 
-from bench import cold, server, verify, warm
+from bench import cold, layers, server, verify, warm
 from bench.bundle import bundle
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -231,11 +232,12 @@ def main(argv: list[str] | None = None) -> int:
         help="where to write the results (default bench/RESULTS.md; --quick writes only here)",
     )
     parser.add_argument("--token-rounds", type=int, default=20)
+    parser.add_argument("--layer-gets", type=int, default=2000)
     args = parser.parse_args(argv)
     if args.quick:
         args.cold_runs, args.warm_rounds, args.warm_batch, args.warmup = 1, 1, 3, 3
         args.server_seconds, args.server_rounds = 0.2, 1
-        args.token_rounds = 1
+        args.token_rounds, args.layer_gets = 1, 20
 
     def progress(message: str) -> None:
         print(f"bench: {message}", file=sys.stderr, flush=True)
@@ -249,7 +251,15 @@ def main(argv: list[str] | None = None) -> int:
         COLD_APPS, args.cold_runs, packages, progress, warm_up=not args.quick
     )
     total, top = cold.importtime("ours", packages)
-    warm_results = warm.measure(WARM_APPS, args.warm_rounds, args.warm_batch, args.warmup, progress)
+    shares: dict[str, dict[str, float]] = {}
+
+    def profile_layers(modules: Mapping[str, ModuleType], token: str) -> None:
+        progress("profiling one warm GET per layer")
+        shares.update(layers.measure(modules, token, args.layer_gets))
+
+    warm_results = warm.measure(
+        WARM_APPS, args.warm_rounds, args.warm_batch, args.warmup, progress, then=profile_layers
+    )
     token_result = verify.measure(args.token_rounds, args.warm_batch, progress)
     progress("local server")
     server_results = server.measure(args.delay_ms, args.server_seconds, rounds=args.server_rounds)
@@ -262,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         *warm_section(warm_results),
         "",
         *verify.section(token_result),
+        "",
+        *layers.section(shares, {app: warm_results[app].median("GET") for app in ("ours", PEER)}),
         "",
         *server_section(server_results, args.delay_ms),
         "",

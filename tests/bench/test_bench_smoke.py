@@ -36,3 +36,4 @@ def test_bench_runs_end_to_end_and_prints_every_section(tmp_path: Path) -> None:
     written = (tmp_path / "results.md").read_text()
     assert "## This run" in written
     assert "### Token verification alone" in written
+    assert "layer by layer" in written
