@@ -174,6 +174,7 @@ def build_adapter(
         authenticator=authenticator,
         offload_blocking=False,
         validate_spec=False,
+        lifespan=False,
         metrics=metrics,
     )
     return LambdaAdapter(
@@ -188,14 +189,22 @@ def build_adapter(
 def normalize(event: dict[str, Any]) -> dict[str, Any]:
     """Adapt an HTTP API v2.0 event to what the app expects.
 
-    A named stage (not ``$default``) prefixes ``rawPath`` with ``/{stage}``: strip it. An event
+    A named stage (not ``$default``) prefixes ``rawPath`` with ``/{stage}``: strip it, and keep
+    it as :data:`lambda_events.PATH_PREFIX` for the URLs the app sends back. An event
     with a body but no ``content-length`` (hand-made or from a test tool) gets one, because
     Connexion treats a request without it as bodiless. A non-numeric ``x-forwarded-port``
     keeps only its last (the gateway's) value.
     """
-    if event.get("version") != "2.0":
-        return event
     context = event.get("requestContext") or {}
+    if event.get("version") != "2.0":
+        # REST API (1.0): ``path`` is the resource path, ``requestContext.path`` the path the
+        # caller used (with the stage); the difference is what a Location must keep.
+        path, public = event.get("path"), context.get("path")
+        if isinstance(path, str) and isinstance(public, str) and public.endswith(path):
+            stage_prefix = public[: len(public) - len(path)]
+            if stage_prefix.startswith("/") and not stage_prefix.endswith("/"):
+                event = {**event, lambda_events.PATH_PREFIX: stage_prefix}
+        return event
     stage = context.get("stage")
     prefix = f"/{stage}/"
     http = context.get("http") or {}
@@ -207,6 +216,7 @@ def normalize(event: dict[str, Any]) -> dict[str, Any]:
                 **context,
                 "http": {**http, "path": http["path"][len(prefix) - 1 :]},
             },
+            lambda_events.PATH_PREFIX: prefix[:-1],
         }
     body = event.get("body")
     headers = event.get("headers") or {}
