@@ -24,6 +24,8 @@ from connexion.decorators import StarletteDecorator
 from connexion.decorators.parameter import (
     AsyncParameterDecorator,
     prep_kwargs,
+    pythonic,
+    sanitized,
     unwrap_decorators,
 )
 from connexion.exceptions import UnsupportedMediaTypeProblem
@@ -179,7 +181,8 @@ class OnceParameterDecorator(AsyncParameterDecorator):  # type: ignore[misc]
 
     def __init__(self, *, framework: Any, pythonic_params: bool = False) -> None:
         super().__init__(framework=framework, pythonic_params=pythonic_params)
-        self.sanitize_fn = functools.lru_cache(maxsize=1024)(self.sanitize_fn)
+        sanitize: Callable[[str], str] = pythonic if pythonic_params else sanitized
+        self.sanitize_fn = functools.lru_cache(maxsize=1024)(sanitize)
 
     def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
         unwrapped_function = unwrap_decorators(function)
