@@ -27,8 +27,9 @@ from connexion.spec import OpenAPISpecification
 from connexion.utils import get_function_from_name
 from starlette.exceptions import HTTPException
 
-from currency_api import auth, connexion_extensions, guards, problems, validation
+from currency_api import auth, bounds, connexion_extensions, guards, problems, validation
 from currency_api.logs import REQUEST_ID_HEADER, AccessLog, RouteRecorder
+from currency_api.metrics import RequestMetrics
 from currency_api.middleware import (
     AllowFromSpec,
     BodyLimit,
@@ -62,6 +63,8 @@ def create_app(
     offload_blocking: bool = True,
     spec_path: Path = SPEC_PATH,
     validate_spec: bool = True,
+    lifespan: bool = True,
+    metrics: RequestMetrics | None = None,
 ) -> AsyncApp:
     """Build the ASGI app from the spec.
 
@@ -75,6 +78,10 @@ def create_app(
         validate_spec: check the document against the OpenAPI 3.0 schema while building
             (Connexion's own check). Lambda skips it: CI validates the very same file
             (tests/unit/test_spec.py, ``make lint``) and it costs tens of ms per cold start.
+        lifespan: keep Connexion's lifespan layer (servers send lifespan events; Mangum with
+            ``lifespan="off"`` never does, so the Lambda adapter leaves it out).
+        metrics: where each request's CloudWatch EMF record goes; by default a new
+            RequestMetrics when ``settings.metrics``, else none.
 
     Raises:
         connexion.exceptions.ResolverError: an operationId or security function named by the
@@ -88,8 +95,9 @@ def create_app(
     authenticator = authenticator or auth.Authenticator(settings)
     services = Services(settings=settings, store=store, offload_blocking=offload_blocking)
 
-    app = AsyncApp(
+    app = connexion_extensions.CurrencyAsyncApp(
         __name__,
+        middlewares=connexion_extensions.middlewares(lifespan=lifespan),
         strict_validation=True,
         uri_parser_class=SingleValueURIParser,
         validate_responses=settings.validate_responses,
@@ -110,7 +118,9 @@ def create_app(
     # Middlewares at one position run in the order added (the first added is outermost):
     # the access log sees every answer, security headers and CORS apply to the body limit's
     # 413 too.
-    app.add_middleware(AccessLog, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    if metrics is None and settings.metrics:
+        metrics = RequestMetrics(settings.metrics_namespace)
+    app.add_middleware(AccessLog, position=MiddlewarePosition.BEFORE_EXCEPTION, metrics=metrics)
     app.add_middleware(SecurityHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION)
     if settings.cors_allow_origins:
         app.add_middleware(
@@ -129,6 +139,11 @@ def create_app(
             max_age=600,
         )
     app.add_middleware(
+        bounds.InputBounds,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        bounds=bounds.bounds_from_spec(document),
+    )
+    app.add_middleware(
         guards.RequestGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, realm=REALM
     )
     app.add_middleware(
@@ -137,7 +152,11 @@ def create_app(
     app.add_middleware(
         ScopeInjector,
         position=MiddlewarePosition.BEFORE_SWAGGER,
-        values={SERVICES_KEY: services, auth.SCOPE_KEY: authenticator},
+        values={
+            SERVICES_KEY: services,
+            auth.SCOPE_KEY: authenticator,
+            auth.OPERATION_SCOPES_KEY: auth.OperationScopes.from_spec(document),
+        },
     )
     app.add_middleware(RouteRecorder, position=MiddlewarePosition.BEFORE_SECURITY)
 

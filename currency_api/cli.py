@@ -6,9 +6,9 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
-from currency_api.settings import Settings, SettingsError
+from currency_api.server import DEFAULT_WORKERS
+from currency_api.settings import Settings, SettingsError, metrics_enabled
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +25,19 @@ def main(argv: list[str] | None = None) -> int:
         "instead of the embedded emulators",
     )
     serve.add_argument("--no-seed", action="store_true", help="start with an empty table")
+    serve.add_argument(
+        "--metrics",
+        action="store_true",
+        help="print one CloudWatch EMF metrics record per request on stdout, as on Lambda "
+        "(same as METRICS=emf)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="worker processes with --aws (default: WEB_CONCURRENCY, else "
+        f"{DEFAULT_WORKERS}); the local server is one process",
+    )
 
     seed = commands.add_parser("seed", help="load the ISO 4217 list into the table")
     seed.add_argument("--create-table", action="store_true", help="create the table if missing")
@@ -67,14 +80,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from currency_api.app import create_app
     from currency_api.logs import configure_logging
+    from currency_api.server import serve_aws, uvicorn_options
 
     # JSON lines for every logger; the app writes the access log, so uvicorn's is off.
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
-    quiet: dict[str, Any] = {"log_config": None, "access_log": False}
     busy = _port_in_use(args.host, args.port)
     if busy:
         # Fail before provisioning anything: the local state of a server already running
@@ -88,15 +98,25 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
 
     if args.aws:
+        # Checked here, before any worker starts, so a missing variable fails once and clearly;
+        # each worker reads the same environment again (currency_api.server.aws_app).
+        if args.metrics:
+            os.environ["METRICS"] = "emf"  # read again by every worker (server.aws_app)
         settings = Settings.from_env()
-        app = create_app(settings)
-        print(f"Serving against AWS table {settings.table_name} in {settings.region}")
-        uvicorn.run(app, host=args.host, port=args.port, **quiet)
+        workers = args.workers or _env_workers()
+        print(
+            f"Serving against AWS table {settings.table_name} in {settings.region} "
+            f"with {workers} worker processes",
+            flush=True,
+        )
+        serve_aws(host=args.host, port=args.port, workers=workers)
         return 0
 
     import boto3
+    import uvicorn
 
     from currency_api import local
+    from currency_api.app import create_app
     from currency_api.iso4217 import read_list_one
     from currency_api.seed import seed
     from currency_api.store import CurrencyStore, create_client
@@ -110,7 +130,9 @@ def _serve(args: argparse.Namespace) -> int:
     cognito_client = boto3.client("cognito-idp", region_name=local.REGION)
     cognito = local.provision_cognito(cognito_client, endpoint)
     cognito.save()
-    settings = local.settings_for(cognito)
+    settings = local.settings_for(
+        cognito, metrics=args.metrics or metrics_enabled({"METRICS": os.environ.get("METRICS", "")})
+    )
     client = create_client(settings.region)
     store = CurrencyStore(client, settings.table_name, settings.cursor_secret)
     store.ensure_table()
@@ -134,10 +156,31 @@ In Swagger UI: Authorize, paste the token under bearerAuth.
         flush=True,
     )
     try:
-        uvicorn.run(app, host=args.host, port=args.port, **quiet)
+        uvicorn.run(app, **uvicorn_options(host=args.host, port=args.port))
     finally:
         emulator.stop()
     return 0
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a positive integer."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
+    return int(text)
+
+
+def _env_workers() -> int:
+    """``WEB_CONCURRENCY`` (the variable uvicorn's own CLI reads for --workers), else the default.
+
+    Raises:
+        SettingsError: it is not a positive integer.
+    """
+    raw = os.environ.get("WEB_CONCURRENCY", "").strip()
+    if not raw:
+        return DEFAULT_WORKERS
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError("environment variable WEB_CONCURRENCY must be a positive integer")
+    return int(raw)
 
 
 def _port_in_use(host: str, port: int) -> str | None:

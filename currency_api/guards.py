@@ -135,7 +135,7 @@ class RequestGuard:
         if names.count(b"authorization") > 1:
             detail = "Send one Authorization header, with one token."
             return 400, "Bad Request", detail, {"www-authenticate": self.challenge}
-        if b"%2f" in _raw_path(scope).lower():
+        if b"%2f" in raw_path(scope).lower():
             return 400, "Bad Request", "The path must not contain an encoded slash (%2F).", {}
         if scope.get("method") in ("POST", "PUT", "PATCH") and b"content-type" not in names:
             headers = Headers(scope=scope)
@@ -144,7 +144,7 @@ class RequestGuard:
         return None
 
 
-def _raw_path(scope: Scope) -> bytes:
+def raw_path(scope: Scope) -> bytes:
     """The path as received: uvicorn's ``raw_path``, or on Lambda the event's ``rawPath``
     (Mangum puts only the decoded path in the scope)."""
     raw: Any = scope.get("raw_path")

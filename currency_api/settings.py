@@ -75,6 +75,10 @@ class Settings:
     #: Validate responses against the spec (tests and local runs; off on Lambda by default).
     validate_responses: bool = False
     log_level: str = "INFO"
+    #: Write one CloudWatch EMF record per request to stdout (currency_api.metrics).
+    metrics: bool = False
+    #: The CloudWatch namespace of those records.
+    metrics_namespace: str = "CurrencyApi"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -86,7 +90,9 @@ class Settings:
         ``https://cognito-idp.{region}.amazonaws.com/{pool_id}``, per the Cognito docs on
         verifying JWTs), ``COGNITO_JWKS_URL`` (default ``{issuer}/.well-known/jwks.json``),
         ``ADMIN_GROUP``, ``TRUST_API_GATEWAY_CLAIMS``, ``CURSOR_SECRET``,
-        ``CORS_ALLOW_ORIGINS``, ``MAX_BODY_BYTES``, ``VALIDATE_RESPONSES``, ``LOG_LEVEL``.
+        ``CORS_ALLOW_ORIGINS``, ``MAX_BODY_BYTES``, ``VALIDATE_RESPONSES``, ``LOG_LEVEL``,
+        ``METRICS`` (``emf`` or ``off``; default ``emf`` on AWS Lambda, where
+        ``AWS_LAMBDA_FUNCTION_NAME`` is set, else ``off``), ``METRICS_NAMESPACE``.
 
         Raises:
             SettingsError: a required variable is missing or a value is malformed; the
@@ -119,4 +125,23 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 16_384, 1_024, 1_048_576),
             validate_responses=_flag(env, "VALIDATE_RESPONSES", False),
             log_level=env.get("LOG_LEVEL", "").strip().upper() or "INFO",
+            metrics=metrics_enabled(env),
+            metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or "CurrencyApi",
         )
+
+
+def metrics_enabled(env: Mapping[str, str]) -> bool:
+    """Whether ``METRICS`` turns the EMF records on: ``emf`` (or ``on``) yes, ``off`` no; unset:
+    yes on AWS Lambda (``AWS_LAMBDA_FUNCTION_NAME`` set), no elsewhere.
+
+    Raises:
+        SettingsError: any other value.
+    """
+    raw = env.get("METRICS", "").strip().lower()
+    if not raw:
+        return bool(env.get("AWS_LAMBDA_FUNCTION_NAME", "").strip())
+    if raw in {"emf", "on"}:
+        return True
+    if raw == "off":
+        return False
+    raise SettingsError(f"environment variable METRICS must be emf or off, not {raw!r}")

@@ -82,7 +82,8 @@ async def list_currencies(limit: int = 50, cursor: str | None = None) -> Respons
 async def create_currency(body: dict[str, Any]) -> Response:
     svc = services.current()
     currency = await svc.run(svc.store.create, body, _actor())
-    return _json(currency, 201, Location=f"/currencies/{currency['code']}", ETag=etag_of(currency))
+    location = services.public_path(f"/currencies/{currency['code']}")
+    return _json(currency, 201, Location=location, ETag=etag_of(currency))
 
 
 async def get_currency(code: str) -> Response:

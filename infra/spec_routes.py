@@ -38,7 +38,9 @@ class Route:
     """One gateway route: a method and a path, public or behind the JWT authorizer.
 
     ``scopes`` are the scopes the spec requires (any one of the alternatives); they are
-    informational: the app, not the gateway, enforces them (see infra/README.md).
+    informational: the app, not the gateway, enforces them (see infra/README.md). The spec's
+    form is two alternatives, ``- bearerAuth: []`` and ``- cognito: [scope]``: the bearer one
+    has no scopes of its own (OpenAPI 3.0) and the app holds it to the oauth2 one's.
     """
 
     method: str

@@ -32,6 +32,21 @@ class Operation:
         """The handler's dotted name, ``getCurrency`` -> ``handlers.currencies.get_currency``."""
         return f"{self.controller}.{re.sub(r'(?<!^)(?=[A-Z])', '_', self.operation_id).lower()}"
 
+    @property
+    def scope_sets(self) -> list[frozenset[str]]:
+        """The scopes of each oauth2 alternative (a token needs all of one set)."""
+        schemes = load_spec()["components"]["securitySchemes"]
+        return [
+            frozenset(
+                s
+                for name, listed in req.items()
+                if schemes[name]["type"] == "oauth2"
+                for s in listed
+            )
+            for req in self.security
+            if any(schemes[name]["type"] == "oauth2" for name in req)
+        ]
+
     def example_path(self) -> str:
         """The path with every parameter filled by a valid value."""
         return re.sub(r"\{[^}]+\}", "EUR", self.path)

@@ -50,9 +50,15 @@ def test_every_spec_operation_becomes_exactly_one_route(real_spec: dict[str, Any
     assert sorted(keys) == sorted(expected)
 
 
-def test_one_scope_with_the_bearer_scheme_is_secured_by_the_authorizer(
+def test_bearer_alternative_beside_the_oauth2_one_is_secured_with_the_oauth2_scopes(
     real_spec: dict[str, Any],
 ) -> None:
+    # The spec's form: `- bearerAuth: []` OR `- cognito: [scope]` (one pasted token authorizes
+    # Swagger UI); the bearer alternative is held to the oauth2 alternative's scope.
+    assert operation(real_spec, "post", "/currencies")["security"] == [
+        {"bearerAuth": []},
+        {"cognito": ["currencies/write"]},
+    ]
     routes = {route.key: route for route in routes_from_spec(real_spec)}
     assert routes["POST /currencies"].secured
     assert routes["POST /currencies"].scopes == {"currencies/write"}
@@ -80,6 +86,15 @@ def test_alternatives_served_by_the_same_authorizer_are_accepted(spec: dict[str,
     ]
     routes = {route.key: route for route in routes_from_spec(spec)}
     assert routes["DELETE /currencies/{code}"].secured
+
+
+def test_the_old_and_form_of_bearer_with_oauth2_reads_the_same(spec: dict[str, Any]) -> None:
+    operation(spec, "post", "/currencies")["security"] = [
+        {"cognito": ["currencies/write"], "bearerAuth": []}
+    ]
+    routes = {route.key: route for route in routes_from_spec(spec)}
+    assert routes["POST /currencies"].secured
+    assert routes["POST /currencies"].scopes == {"currencies/write"}
 
 
 def test_requirement_needing_two_scopes_at_once_is_refused_naming_the_operation(

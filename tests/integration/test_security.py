@@ -7,7 +7,7 @@ from starlette.testclient import TestClient
 
 from currency_api import local
 from tests.conftest import euro
-from tests.spec_operations import Operation, operations, secured_operations
+from tests.spec_operations import Operation, load_spec, operations, secured_operations
 
 
 def test_the_spec_secures_every_operation_but_health() -> None:
@@ -72,3 +72,60 @@ def test_admin_user_writes_are_attributed_to_the_user(
     subject = jwt.decode(admin_token, options={"verify_signature": False})["sub"]
     created = client.post("/currencies", json=euro(), headers=admin).json()
     assert created["createdBy"] == created["updatedBy"] == subject
+
+
+def test_every_secured_operation_offers_bearer_alone_first_then_the_oauth2_scopes() -> None:
+    # Swagger UI locks an operation's padlock when one alternative is authorized: a pasted
+    # bearer token then authorizes every operation, and the OAuth 2.0 scopes stay declared.
+    schemes = load_spec()["components"]["securitySchemes"]
+    assert next(iter(schemes)) == "bearerAuth"
+    for operation in secured_operations():
+        assert operation.security[0] == {"bearerAuth": []}, operation
+        assert all(len(req) == 1 for req in operation.security), operation
+        assert operation.scope_sets, operation
+        assert all(operation.scope_sets), operation
+
+
+def _callers(
+    cognito: local.LocalCognito, reader: dict[str, str]
+) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Tokens by name, with the API scopes each one is granted."""
+    return {
+        "reader user": (reader["Authorization"], ("currencies/read",)),
+        "read service": (
+            f"Bearer {local.mint_service_token(cognito, ['currencies/read'])}",
+            ("currencies/read",),
+        ),
+        "scopeless service": (f"Bearer {local.mint_service_token(cognito, [])}", ()),
+    }
+
+
+@pytest.mark.parametrize("operation", secured_operations(), ids=str)
+def test_secured_operation_refuses_with_403_every_token_without_its_scopes(
+    client: TestClient,
+    operation: Operation,
+    cognito: local.LocalCognito,
+    reader: dict[str, str],
+    admin: dict[str, str],
+) -> None:
+    # The bearer alternative has no scopes in OpenAPI 3.0: the app must still hold it to the
+    # scopes of the operation's oauth2 alternative, or any valid token would pass.
+    assert client.post("/currencies", json=euro(), headers=admin).status_code == 201
+    refused = 0
+    for name, (header, grants) in _callers(cognito, reader).items():
+        allowed = any(required <= set(grants) for required in operation.scope_sets)
+        response = client.request(
+            operation.method.upper(),
+            operation.example_path(),
+            json=euro(),
+            headers={"Authorization": header},
+        )
+        if allowed:
+            assert response.status_code not in (401, 403), name
+            continue
+        refused += 1
+        assert response.status_code == 403, name
+        assert response.headers["content-type"] == "application/problem+json"
+        assert 'error="insufficient_scope"' in response.headers["www-authenticate"], name
+    # Every write is refused to all three; every read to the scopeless service at least.
+    assert refused == (1 if operation.scope_sets == [frozenset({"currencies/read"})] else 3)

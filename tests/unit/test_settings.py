@@ -51,8 +51,28 @@ def test_from_env_accepts_aws_default_region_and_explicit_urls() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("TRUST_API_GATEWAY_CLAIMS", "maybe"), ("MAX_BODY_BYTES", "lots"), ("MAX_BODY_BYTES", "10")],
+    [
+        ("TRUST_API_GATEWAY_CLAIMS", "maybe"),
+        ("MAX_BODY_BYTES", "lots"),
+        ("MAX_BODY_BYTES", "10"),
+        ("METRICS", "statsd"),
+    ],
 )
 def test_from_env_rejects_malformed_values_by_name(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({**BASE, name: value})
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({}, False),
+        ({"AWS_LAMBDA_FUNCTION_NAME": "currency-api"}, True),
+        ({"AWS_LAMBDA_FUNCTION_NAME": "currency-api", "METRICS": "off"}, False),
+        ({"METRICS": "emf"}, True),
+    ],
+)
+def test_metrics_are_on_by_default_only_on_lambda(extra: dict[str, str], expected: bool) -> None:
+    settings = Settings.from_env({**BASE, **extra})
+    assert settings.metrics is expected
+    assert settings.metrics_namespace == "CurrencyApi"
