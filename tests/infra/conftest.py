@@ -100,5 +100,5 @@ def authorizer_template() -> dict[str, Any]:
     stack = CurrencyApiStack(
         App(context=context), "CurrencyApi-authorizer", gateway_authorizer=True
     )
-    template: dict[str, Any] = Template.from_stack(stack).to_json()
+    template: dict[str, Any] = dict(Template.from_stack(stack).to_json())
     return template
