@@ -1,9 +1,12 @@
 """Warm invocations: authenticated GET, POST and PATCH v2.0 events through each Lambda handler.
 
 All apps live in this one process (each built from the same environment, on its own memory
-store). After a warm-up, rounds run every (app, operation) pair in a shuffled order, a batch of
-invocations each, and every invocation is timed alone; between batches (untimed) the garbage
-collector runs and the currencies a POST batch created are discarded.
+store). GET, POST and PATCH send one token again and again (a caller's session: the verified
+token cache hits); "GET, new token" sends a token never seen before on every invocation (the
+full verification path). After a warm-up, rounds run every (app, operation) pair in a
+shuffled order, a batch of invocations each, and every invocation is timed alone; between
+batches (untimed) the garbage collector runs and the currencies a POST batch created are
+discarded.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import os
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Final
 
 from bench.common import (
@@ -30,8 +34,9 @@ from bench.common import (
     post_event,
 )
 
-OPERATIONS: Final = ("GET", "POST", "PATCH")
-EXPECTED: Final = {"GET": 200, "POST": 201, "PATCH": 200}
+OPERATIONS: Final = ("GET", "POST", "PATCH", "GET_NEW_TOKEN")
+LABELS: Final = {"GET": "GET", "POST": "POST", "PATCH": "PATCH", "GET_NEW_TOKEN": "GET, new token"}
+EXPECTED: Final = {"GET": 200, "POST": 201, "PATCH": 200, "GET_NEW_TOKEN": 200}
 
 
 @dataclass
@@ -94,8 +99,10 @@ def measure(
     warmup: int,
     progress: Callable[[str], None] = lambda _msg: None,
     seed: int | None = None,
+    then: Callable[[Mapping[str, ModuleType], str], None] | None = None,
 ) -> dict[str, WarmResult]:
-    """``rounds`` x ``batch`` timed invocations per app and operation, after ``warmup`` each.
+    """``rounds`` x ``batch`` timed invocations per app and operation, after ``warmup`` each;
+    then ``then(modules, token)`` while the apps, their JWKS and the token are still live.
 
     Raises:
         RuntimeError: an invocation answered another status than the operation's success.
@@ -108,10 +115,23 @@ def measure(
         modules = {app: importlib.import_module(f"bench.apps.{app}") for app in apps}
         fixed = {"GET": [get_event(token)] * batch, "PATCH": [patch_event(token)] * batch}
         posts = [post_event(token, code) for code in pool[:batch]]
+        # One new token per timed invocation of each app (signing is not timed).
+        fresh = {
+            app: iter(
+                [
+                    get_event(key.access_token(username=f"bench-{app}-{i}"))
+                    for i in range((rounds + max(1, warmup // batch)) * batch)
+                ]
+            )
+            for app in apps
+        }
 
         def run(app: str, operation: str) -> tuple[list[float], list[float]]:
             module = modules[app]
-            events = posts if operation == "POST" else fixed[operation]
+            if operation == "GET_NEW_TOKEN":
+                events = [next(fresh[app]) for _ in range(batch)]
+            else:
+                events = posts if operation == "POST" else fixed[operation]
             gc.collect()
             walls, cpus, statuses = _batch(module.handler, events)
             if operation == "POST":
@@ -135,4 +155,6 @@ def measure(
                 results[app].wall[operation].extend(walls)
                 results[app].cpu[operation].extend(cpus)
             progress(f"warm round {round_number + 1}/{rounds}")
+        if then is not None:
+            then(modules, token)
     return results

@@ -17,6 +17,8 @@ from connexion.exceptions import (
     OAuthProblem,
     OAuthResponseProblem,
     OAuthScopeProblem,
+    ProblemException,
+    UnsupportedMediaTypeProblem,
 )
 from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -25,9 +27,11 @@ from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from connexion.spec import OpenAPISpecification
 from connexion.utils import get_function_from_name
+from starlette.exceptions import HTTPException
 
-from currency_api import auth, connexion_extensions, guards, problems
+from currency_api import auth, bounds, connexion_extensions, guards, problems, validation
 from currency_api.logs import REQUEST_ID_HEADER, AccessLog, RouteRecorder
+from currency_api.metrics import RequestMetrics
 from currency_api.middleware import (
     AllowFromSpec,
     BodyLimit,
@@ -62,6 +66,8 @@ def create_app(
     offload_blocking: bool = True,
     spec_path: Path = SPEC_PATH,
     validate_spec: bool = True,
+    lifespan: bool = True,
+    metrics: RequestMetrics | None = None,
 ) -> AsyncApp:
     """Build the ASGI app from the spec.
 
@@ -75,6 +81,10 @@ def create_app(
         validate_spec: check the document against the OpenAPI 3.0 schema while building
             (Connexion's own check). Lambda skips it: CI validates the very same file
             (tests/unit/test_spec.py, ``make lint``) and it costs tens of ms per cold start.
+        lifespan: keep Connexion's lifespan layer (servers send lifespan events; Mangum with
+            ``lifespan="off"`` never does, so the Lambda adapter leaves it out).
+        metrics: where each request's CloudWatch EMF record goes; by default a new
+            RequestMetrics when ``settings.metrics``, else none.
 
     Raises:
         connexion.exceptions.ResolverError: an operationId or security function named by the
@@ -88,10 +98,11 @@ def create_app(
     authenticator = authenticator or auth.Authenticator(settings)
     services = Services(settings=settings, store=store, offload_blocking=offload_blocking)
 
-    app = AsyncApp(
+    app = connexion_extensions.CurrencyAsyncApp(
         __name__,
         # Success bodies as UTF-8 text ("€", not "\u20ac"; JSON is UTF-8, RFC 8259).
         jsonifier=Jsonifier(json, ensure_ascii=False),
+        middlewares=connexion_extensions.middlewares(lifespan=lifespan),
         strict_validation=True,
         uri_parser_class=SingleValueURIParser,
         validate_responses=settings.validate_responses,
@@ -105,14 +116,16 @@ def create_app(
         app.add_api(
             document,
             resolver=Resolver(function_resolver=handler_for),
-            validator_map=connexion_extensions.validator_map(),
+            validator_map=validation.validator_map(),
             security_map=connexion_extensions.security_map(),
         )
 
     # Middlewares at one position run in the order added (the first added is outermost):
     # the access log sees every answer, security headers and CORS apply to the body limit's
     # 413 too.
-    app.add_middleware(AccessLog, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    if metrics is None and settings.metrics:
+        metrics = RequestMetrics(settings.metrics_namespace)
+    app.add_middleware(AccessLog, position=MiddlewarePosition.BEFORE_EXCEPTION, metrics=metrics)
     app.add_middleware(SecurityHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION)
     if settings.cors_allow_origins:
         app.add_middleware(
@@ -130,6 +143,11 @@ def create_app(
             ],
             max_age=600,
         )
+    app.add_middleware(
+        bounds.InputBounds,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        bounds=bounds.bounds_from_spec(document),
+    )
     app.add_middleware(
         guards.RequestGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, realm=REALM
     )
@@ -153,10 +171,16 @@ def create_app(
         public_url=settings.public_url,
     )
 
+    # Every error, whoever raises it, is rendered by currency_api.problems (the most specific
+    # class registered wins: Starlette looks the exception's MRO up). These replace
+    # Connexion's own renderers of ProblemException, HTTPException and Exception.
     app.add_error_handler(problems.DomainError, problems.domain_error_handler)
     app.add_error_handler(BadRequestProblem, guards.bad_request_handler)
+    app.add_error_handler(UnsupportedMediaTypeProblem, guards.media_type_handler(document))
     app.add_error_handler(OAuthProblem, _unauthorized)
     app.add_error_handler(OAuthScopeProblem, _forbidden)
+    app.add_error_handler(ProblemException, guards.problem_exception_handler)
+    app.add_error_handler(HTTPException, guards.http_exception_handler)
     app.add_error_handler(Exception, problems.unexpected_error_handler)
     app.add_middleware(
         AllowFromSpec, position=MiddlewarePosition.BEFORE_EXCEPTION, document=document

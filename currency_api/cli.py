@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from currency_api.server import DEFAULT_WORKERS
-from currency_api.settings import Settings, SettingsError
+from currency_api.settings import Settings, SettingsError, metrics_enabled
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,8 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve the API with uvicorn")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    # HOST and PORT: how a container platform sets them (the Dockerfile does).
+    serve.add_argument("--host", default=os.environ.get("HOST") or "127.0.0.1")
+    serve.add_argument("--port", type=_positive, default=os.environ.get("PORT") or "8000")
     serve.add_argument(
         "--aws",
         action="store_true",
@@ -28,8 +29,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument("--no-seed", action="store_true", help="start with an empty table")
     serve.add_argument(
+        "--metrics",
+        action="store_true",
+        help="print one CloudWatch EMF metrics record per request on stdout, as on Lambda "
+        "(same as METRICS=emf)",
+    )
+    serve.add_argument(
         "--workers",
-        type=int,
+        type=_positive,
         default=None,
         help="worker processes with --aws (default: WEB_CONCURRENCY, else "
         f"{DEFAULT_WORKERS}); the local server is one process",
@@ -80,7 +87,7 @@ def _serve(args: argparse.Namespace) -> int:
     from currency_api.server import serve_aws, uvicorn_options
 
     # JSON lines for every logger; the app writes the access log, so uvicorn's is off.
-    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"), pid=args.aws)
     busy = _port_in_use(args.host, args.port)
     if busy:
         # Fail before provisioning anything: the local state of a server already running
@@ -96,6 +103,8 @@ def _serve(args: argparse.Namespace) -> int:
     if args.aws:
         # Checked here, before any worker starts, so a missing variable fails once and clearly;
         # each worker reads the same environment again (currency_api.server.aws_app).
+        if args.metrics:
+            os.environ["METRICS"] = "emf"  # read again by every worker (server.aws_app)
         settings = Settings.from_env()
         workers = args.workers or _env_workers()
         print(
@@ -126,7 +135,9 @@ def _serve(args: argparse.Namespace) -> int:
         local.provision_cognito(cognito_client, endpoint), dynamodb_endpoint=dynamodb_endpoint
     )
     cognito.save()
-    settings = local.settings_for(cognito)
+    settings = local.settings_for(
+        cognito, metrics=args.metrics or metrics_enabled({"METRICS": os.environ.get("METRICS", "")})
+    )
     client = create_client(settings.region)
     store = CurrencyStore(client, settings.table_name, settings.cursor_secret)
     store.ensure_table()
@@ -156,6 +167,13 @@ In Swagger UI: Authorize, paste the token under bearerAuth.
     finally:
         emulator.stop()
     return 0
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a positive integer."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
+    return int(text)
 
 
 def _env_workers() -> int:

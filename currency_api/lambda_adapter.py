@@ -10,6 +10,7 @@ import base64
 import json
 import logging
 import random
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Final
 
 from mangum import Mangum
@@ -18,6 +19,7 @@ from mangum.adapter import DEFAULT_TEXT_MIME_TYPES, HANDLERS
 from currency_api import lambda_events
 from currency_api.app import create_app
 from currency_api.auth import Authenticator
+from currency_api.metrics import RequestMetrics
 from currency_api.problems import DomainError
 from currency_api.settings import Settings, SettingsError
 from currency_api.store import CurrencyStore, create_client
@@ -49,11 +51,13 @@ class LambdaAdapter:
         authenticator: Authenticator,
         store: CurrencyStore,
         dynamodb_client: DynamoDBClient | None,
+        metrics: RequestMetrics | None = None,
     ) -> None:
         self.app = app
         self.authenticator = authenticator
         self.store = store
         self.dynamodb_client = dynamodb_client
+        self.metrics = metrics
         self.mangum = Mangum(app, lifespan="off", text_mime_types=list(TEXT_MIME_TYPES))
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
@@ -96,14 +100,17 @@ class LambdaAdapter:
         reads a code nobody stores through the store, so botocore loads its endpoint rules,
         serializers and parsers. Then closes the DynamoDB connection pool: a TCP connection
         cannot survive the snapshot. A failure is logged, never raised, so priming never
-        prevents a version from being published.
+        prevents a version from being published. The priming requests write no metrics:
+        they are not traffic (and the 401 would count as a client error).
         """
         self.authenticator.jwks.refresh()
         context = _PrimingContext()
-        self(priming_event("/health"), context)
-        kid = next(iter(self.authenticator.jwks.key_ids()), None)
-        if kid is not None:
-            self(priming_event(f"/currencies/{PRIMING_CODE}", unverifiable_token(kid)), context)
+        with self.metrics.paused() if self.metrics is not None else nullcontext():
+            self(priming_event("/health"), context)
+            kid = next(iter(self.authenticator.jwks.key_ids()), None)
+            if kid is not None:
+                token = unverifiable_token(kid)
+                self(priming_event(f"/currencies/{PRIMING_CODE}", token), context)
         try:
             self.store.get(PRIMING_CODE)
         except DomainError:
@@ -121,9 +128,12 @@ class LambdaAdapter:
         interval, and the refetch gate reopened (the monotonic clock it used is meaningless
         across a restore); and pooled DynamoDB connections are dropped (any made before the
         snapshot are dead; botocore opens new ones on demand). Secrets and UUIDs come from
-        ``os.urandom`` (``secrets``, ``uuid4``), which is unique after a restore.
+        ``os.urandom`` (``secrets``, ``uuid4``), which is unique after a restore. The next
+        request's metrics record is marked as a cold start.
         """
         random.seed()
+        if self.metrics is not None:
+            self.metrics.restarted()
         self.authenticator.jwks.after_restore()
         self.close_connections()
 
@@ -157,29 +167,44 @@ def build_adapter(
         dynamodb_client = dynamodb_client or create_client(settings.region)
         store = CurrencyStore(dynamodb_client, settings.table_name, settings.cursor_secret)
     authenticator = authenticator or Authenticator(settings)
+    metrics = RequestMetrics(settings.metrics_namespace) if settings.metrics else None
     app = create_app(
         settings,
         store=store,
         authenticator=authenticator,
         offload_blocking=False,
         validate_spec=False,
+        lifespan=False,
+        metrics=metrics,
     )
     return LambdaAdapter(
-        app, authenticator=authenticator, store=store, dynamodb_client=dynamodb_client
+        app,
+        authenticator=authenticator,
+        store=store,
+        dynamodb_client=dynamodb_client,
+        metrics=metrics,
     )
 
 
 def normalize(event: dict[str, Any]) -> dict[str, Any]:
     """Adapt an HTTP API v2.0 event to what the app expects.
 
-    A named stage (not ``$default``) prefixes ``rawPath`` with ``/{stage}``: strip it. An event
+    A named stage (not ``$default``) prefixes ``rawPath`` with ``/{stage}``: strip it, and keep
+    it as :data:`lambda_events.PATH_PREFIX` for the URLs the app sends back. An event
     with a body but no ``content-length`` (hand-made or from a test tool) gets one, because
     Connexion treats a request without it as bodiless. A non-numeric ``x-forwarded-port``
     keeps only its last (the gateway's) value.
     """
-    if event.get("version") != "2.0":
-        return event
     context = event.get("requestContext") or {}
+    if event.get("version") != "2.0":
+        # REST API (1.0): ``path`` is the resource path, ``requestContext.path`` the path the
+        # caller used (with the stage); the difference is what a Location must keep.
+        path, public = event.get("path"), context.get("path")
+        if isinstance(path, str) and isinstance(public, str) and public.endswith(path):
+            stage_prefix = public[: len(public) - len(path)]
+            if stage_prefix.startswith("/") and not stage_prefix.endswith("/"):
+                event = {**event, lambda_events.PATH_PREFIX: stage_prefix}
+        return event
     stage = context.get("stage")
     prefix = f"/{stage}/"
     http = context.get("http") or {}
@@ -191,6 +216,7 @@ def normalize(event: dict[str, Any]) -> dict[str, Any]:
                 **context,
                 "http": {**http, "path": http["path"][len(prefix) - 1 :]},
             },
+            lambda_events.PATH_PREFIX: prefix[:-1],
         }
     body = event.get("body")
     headers = event.get("headers") or {}

@@ -9,6 +9,10 @@ from typing import Any, Final
 
 from currency_api.problems import PROBLEM_JSON, problem_body
 
+#: Where :func:`currency_api.lambda_adapter.normalize` leaves the path prefix it took off
+#: (``/{stage}`` of a named stage), so answers can name URLs as the caller sees them.
+PATH_PREFIX: Final = "currencyApi.pathPrefix"
+
 #: Keys that mark an event as meant for an HTTP adapter (API Gateway v1/v2, ALB).
 _HTTP_MARKERS: Final = ("requestContext", "httpMethod", "routeKey", "rawPath")
 
@@ -25,8 +29,10 @@ def screen(event: Any) -> Any:
     Raises:
         MalformedEvent: ``requestContext`` is not an object; a v2.0 event has no
             ``requestContext.http.method``; a v1.0 event has no ``httpMethod`` or ``path``;
-            ``headers`` is not an object of strings; ``body`` is not a string; a body marked
-            ``isBase64Encoded`` is not valid base64.
+            ``headers`` is not an object of strings; ``body`` is not a string;
+            ``isBase64Encoded`` is not a JSON boolean (AWS documents it as one: a string
+            ``"false"`` would otherwise read as true); a body marked ``isBase64Encoded`` is
+            not valid base64.
     """
     if not isinstance(event, dict) or not any(key in event for key in _HTTP_MARKERS):
         return event
@@ -49,6 +55,8 @@ def screen(event: Any) -> Any:
         and all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
     ):
         raise MalformedEvent("headers is not an object of strings")
+    if "isBase64Encoded" in event and not isinstance(event["isBase64Encoded"], bool):
+        raise MalformedEvent("isBase64Encoded is not a boolean")
     body = event.get("body")
     if body is not None:
         if not isinstance(body, str):

@@ -21,7 +21,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
 from connexion.operations import AbstractOperation
@@ -29,6 +29,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from currency_api.problems import UNEXPECTED, error_place, send_problem
+
+if TYPE_CHECKING:
+    from currency_api.metrics import RequestMetrics
 
 #: Logger of the access lines.
 ACCESS_LOGGER: Final = "currency_api.access"
@@ -61,7 +64,12 @@ _errors = logging.getLogger(__name__)
 class JsonFormatter(logging.Formatter):
     """A record as one JSON object: ``time`` (RFC 3339, UTC, ms), ``level``, ``logger``,
     ``message`` and every ``extra=`` field. An exception contributes only its type
-    (``error``): never a traceback, which can hold request data."""
+    (``error``): never a traceback, which can hold request data. With ``pid``, also the
+    process id (``pid``), which tells the worker processes of one server apart."""
+
+    def __init__(self, *, pid: bool = False) -> None:
+        super().__init__()
+        self.pid = pid
 
     def format(self, record: logging.LogRecord) -> str:
         created = datetime.fromtimestamp(record.created, UTC)
@@ -71,6 +79,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        if self.pid:
+            entry["pid"] = record.process
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
                 entry[key] = value
@@ -79,19 +89,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def configure_logging(level: str = "INFO") -> None:
+def configure_logging(level: str = "INFO", *, pid: bool = False) -> None:
     """Format every log record as a JSON line, at ``level`` (a logging level name).
 
     The root logger's handlers keep their destination and get :class:`JsonFormatter` (on
     Lambda that is the runtime's handler, which frames each record for CloudWatch Logs);
     without any, a stdout handler is added (the local server). Called by the entry points
-    (Lambda, ``currency-api serve``), not by create_app.
+    (Lambda, ``currency-api serve``), not by create_app. ``pid`` adds the process id to each
+    line (``serve --aws``, whose workers share one output).
     """
     root = logging.getLogger()
     if not root.handlers:
         root.addHandler(logging.StreamHandler(sys.stdout))
     for handler in root.handlers:
-        handler.setFormatter(JsonFormatter())
+        handler.setFormatter(JsonFormatter(pid=pid))
     numeric = logging.getLevelName(level.upper())
     root.setLevel(numeric if isinstance(numeric, int) else logging.INFO)
     quiet_loggers(root.level)
@@ -128,6 +139,11 @@ class AccessRecord:
     aws_request_id: str | None = None
     route: str | None = None
     subject: str | None = None
+    #: The matched spec operation (metrics only: the line names the route).
+    operation_id: str | None = None
+    #: Whether the token was answered from the verified-token cache; None when no token was
+    #: verified (metrics only).
+    token_cache_hit: bool | None = None
 
 
 def _request_id(scope: Scope) -> tuple[str, str | None]:
@@ -158,10 +174,15 @@ class AccessLog:
     spec's path template, e.g. ``/currencies/{code}``; null when no operation matched),
     ``status``, ``latency_ms`` (float, milliseconds), ``subject`` (the token's ``sub``; null
     when anonymous or refused).
+
+    Args:
+        metrics: also write each request's CloudWatch EMF record (currency_api.metrics),
+            with the same latency; None writes none.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: RequestMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -190,6 +211,7 @@ class AccessLog:
                 await _send_internal_error(send, request_id)
             status = 500
         finally:
+            latency_ms = round((time.perf_counter() - start) * 1000, 3)
             logger.info(
                 "request",
                 extra={
@@ -198,10 +220,17 @@ class AccessLog:
                     "method": record.method,
                     "route": record.route,
                     "status": status,
-                    "latency_ms": round((time.perf_counter() - start) * 1000, 3),
+                    "latency_ms": latency_ms,
                     "subject": record.subject,
                 },
             )
+            if self.metrics is not None:
+                self.metrics.record(
+                    operation_id=record.operation_id,
+                    status=status,
+                    latency_ms=latency_ms,
+                    token_cache_hit=record.token_cache_hit,
+                )
 
 
 async def _send_internal_error(send: Send, request_id: str) -> None:
@@ -218,9 +247,10 @@ class _RecordRoute:
     """Per operation: writes the path template into the access record, and after the inner
     layers ran (security included), the caller's subject."""
 
-    def __init__(self, next_app: ASGIApp, route: str) -> None:
+    def __init__(self, next_app: ASGIApp, route: str, operation_id: str | None) -> None:
         self.next_app = next_app
         self.route = route
+        self.operation_id = operation_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         record = scope.get(SCOPE_KEY)
@@ -228,6 +258,7 @@ class _RecordRoute:
             await self.next_app(scope, receive, send)
             return
         record.route = self.route
+        record.operation_id = self.operation_id
         try:
             await self.next_app(scope, receive, send)
         finally:
@@ -248,7 +279,25 @@ class _RouteAPI(RoutedAPI[_RecordRoute]):  # type: ignore[misc]
         self.add_paths()
 
     def make_operation(self, operation: AbstractOperation) -> _RecordRoute:
-        return _RecordRoute(self.next_app, f"{self.base_path}{operation.path}" or "/")
+        return _RecordRoute(
+            self.next_app, f"{self.base_path}{operation.path}" or "/", spec_operation_id(operation)
+        )
+
+
+def spec_operation_id(operation: AbstractOperation) -> str | None:
+    """The ``operationId`` the spec gives ``operation``.
+
+    Connexion's ``operation_id`` is the resolved one: ``{x-openapi-router-controller}.{id}``
+    when the spec names a controller (connexion.resolver.Resolver.resolve_operation_id);
+    this undoes exactly that join.
+    """
+    resolved = operation.operation_id
+    controller = operation.router_controller
+    if not isinstance(resolved, str):
+        return None
+    if isinstance(controller, str) and resolved.startswith(controller + "."):
+        return resolved[len(controller) + 1 :]
+    return resolved
 
 
 class RouteRecorder(RoutedMiddleware[_RouteAPI]):  # type: ignore[misc]

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
+from currency_api import http_protocol
+
 if TYPE_CHECKING:
     from connexion import AsyncApp
 
@@ -58,6 +60,9 @@ def uvicorn_options(
         "log_config": None,
         "access_log": False,
         "server_header": False,
+        # Strict HTTP/1.1 parsing (no CL+TE, obs-fold or bare LF), a bounded request head
+        # and problem+json refusals: currency_api/http_protocol.py.
+        "http": http_protocol.PROTOCOL,
     }
     if production:
         options.update(
@@ -82,7 +87,7 @@ def aws_app() -> AsyncApp:
     from currency_api.settings import Settings
 
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, pid=True)
     return create_app(settings)
 
 

@@ -87,6 +87,10 @@ class Settings:
     #: The URL callers reach this server at, named in the served spec's ``servers`` (see
     #: currency_api/served_spec.py); None: derived per request where the platform tells it.
     public_url: str | None = None
+    #: Write one CloudWatch EMF record per request to stdout (currency_api.metrics).
+    metrics: bool = False
+    #: The CloudWatch namespace of those records.
+    metrics_namespace: str = "CurrencyApi"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -99,7 +103,9 @@ class Settings:
         verifying JWTs), ``COGNITO_JWKS_URL`` (default ``{issuer}/.well-known/jwks.json``),
         ``ADMIN_GROUP``, ``TRUST_API_GATEWAY_CLAIMS``, ``CURSOR_SECRET``,
         ``CORS_ALLOW_ORIGINS``, ``MAX_BODY_BYTES``, ``VALIDATE_RESPONSES``, ``LOG_LEVEL``,
-        ``PUBLIC_URL`` (an absolute http(s) URL).
+        ``PUBLIC_URL`` (an absolute http(s) URL),
+        ``METRICS`` (``emf`` or ``off``; default ``emf`` on AWS Lambda, where
+        ``AWS_LAMBDA_FUNCTION_NAME`` is set, else ``off``), ``METRICS_NAMESPACE``.
 
         Raises:
             SettingsError: a required variable is missing or a value is malformed; the
@@ -133,4 +139,23 @@ class Settings:
             validate_responses=_flag(env, "VALIDATE_RESPONSES", False),
             log_level=env.get("LOG_LEVEL", "").strip().upper() or "INFO",
             public_url=_url(env, "PUBLIC_URL"),
+            metrics=metrics_enabled(env),
+            metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or "CurrencyApi",
         )
+
+
+def metrics_enabled(env: Mapping[str, str]) -> bool:
+    """Whether ``METRICS`` turns the EMF records on: ``emf`` (or ``on``) yes, ``off`` no; unset:
+    yes on AWS Lambda (``AWS_LAMBDA_FUNCTION_NAME`` set), no elsewhere.
+
+    Raises:
+        SettingsError: any other value.
+    """
+    raw = env.get("METRICS", "").strip().lower()
+    if not raw:
+        return bool(env.get("AWS_LAMBDA_FUNCTION_NAME", "").strip())
+    if raw in {"emf", "on"}:
+        return True
+    if raw == "off":
+        return False
+    raise SettingsError(f"environment variable METRICS must be emf or off, not {raw!r}")

@@ -13,7 +13,7 @@ from connexion import request
 
 from currency_api import services
 from currency_api.auth import current_principal
-from currency_api.problems import InvalidRequest, PreconditionFailed
+from currency_api.problems import PreconditionFailed, RequestInvalid, Violation
 from currency_api.store import WRITABLE_FIELDS, Precondition, etag_of
 
 Response = tuple[Any, int, dict[str, str]]
@@ -82,7 +82,8 @@ async def list_currencies(limit: int = 50, cursor: str | None = None) -> Respons
 async def create_currency(body: dict[str, Any]) -> Response:
     svc = services.current()
     currency = await svc.run(svc.store.create, body, _actor())
-    return _json(currency, 201, Location=f"/currencies/{currency['code']}", ETag=etag_of(currency))
+    location = services.public_path(f"/currencies/{currency['code']}")
+    return _json(currency, 201, Location=location, ETag=etag_of(currency))
 
 
 async def get_currency(code: str) -> Response:
@@ -100,8 +101,10 @@ async def get_currency(code: str) -> Response:
 
 async def replace_currency(code: str, body: dict[str, Any]) -> Response:
     if body.get("code", code) != code:
-        raise InvalidRequest(
-            f"The body's code '{body['code']}' differs from the code '{code}' in the path."
+        # `code` is read-only in CurrencyReplace: the path names the currency (docs/contract.md).
+        raise RequestInvalid(
+            [Violation(f"must be the path's code '{code}' or left out", pointer="/code")],
+            f"The body's code '{body['code']}' differs from the code '{code}' in the path.",
         )
     svc = services.current()
     currency = await svc.run(
@@ -129,4 +132,4 @@ async def update_currency(code: str, body: dict[str, Any]) -> Response:
 async def delete_currency(code: str) -> Response:
     svc = services.current()
     await svc.run(svc.store.delete, code, _if_match(code))
-    return None, 204, {}
+    return None, 204, {"Content-Type": _JSON}

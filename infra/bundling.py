@@ -61,13 +61,17 @@ DATA_DIRS: Final = ("spec",)
 #: Modules that only local runs use: the embedded emulators (which import moto) and the CLI.
 LOCAL_ONLY: Final = ("currency_api/local.py", "currency_api/cli.py")
 
-#: What pip leaves that the function never reads: console scripts, and the Swagger UI files
-#: that Connexion's page (index.j2) does not load (source maps, the ES-module bundles).
+#: What pip leaves that the function never reads: console scripts, the Swagger UI files
+#: that Connexion's page (index.j2) does not load (source maps, the ES-module bundles), and
+#: the Powertools utilities besides Metrics (currency_api.metrics imports only Metrics, which
+#: loads ``utilities/__init__`` and ``utilities/jmespath_utils``; the asset test runs it).
 _PRUNE: Final = (
     "bin",
     "swagger_ui_bundle/vendor/*/*.map",
     "swagger_ui_bundle/vendor/*/swagger-ui-es-bundle*.js",
     "swagger_ui_bundle/vendor/*/swagger-ui.js",
+    "aws_lambda_powertools/event_handler",
+    "aws_lambda_powertools/utilities/[!_j]*",
 )
 _CACHE_DIR: Final = Path("build") / "lambda-asset"
 _DONE: Final = ".complete"

@@ -2,12 +2,17 @@
 
 What is checked where (see infra/README.md):
 
-- the gateway's JWT authorizer, on every route the spec secures: a bearer JWT signed by the
-  user pool (``iss``), unexpired, issued to one of our app clients (``aud``, or ``client_id``
-  in access tokens). It checks no scope and no group.
-- the app, on every request: the token again (``token_use`` = access, ``client_id`` one of
-  ours; signature too unless TRUST_API_GATEWAY_CLAIMS), then the operation's scope from the
+- the app, on every request to a secured operation: the token (signature, ``iss``, expiry,
+  ``token_use`` = access, ``client_id`` one of ours), then the operation's scope from the
   spec, where a user's admin-group membership grants the write scope and any user may read.
+- only with ``gateway_authorizer`` (opt-in): the gateway's JWT authorizer first, on every
+  route the spec secures: a bearer JWT signed by the user pool, unexpired, issued to one of
+  our app clients. It checks no scope and no group; with ``trust_gateway_claims`` the app then
+  uses its verified claims instead of verifying the signature again.
+
+Every answer the gateway can give itself (throttling, its payload limit, a failed or timed-out
+function, the authorizer's 401 when on) is declared in the spec; tests/infra/
+test_gateway_answers.py holds the synthesized template to that.
 """
 
 from __future__ import annotations
@@ -25,10 +30,11 @@ import currency_api
 from currency_api.auth import READ_SCOPE
 from currency_api.settings import Settings
 from infra.bundling import LambdaAsset, lambda_asset
-from infra.data import CurrencyTable
+from infra.data import STORE_ACTIONS, CurrencyTable
 from infra.function import ApiFunction
 from infra.http_api import SpecHttpApi, gateway_routes
 from infra.identity import CurrencyUserPool
+from infra.monitoring import AlarmThresholds, ApiMonitoring, dynamodb_operations
 from infra.spec_routes import load_spec, resource_server, routes_from_spec
 
 #: The repository root: where currency_api/, handlers/ and spec/ are.
@@ -64,11 +70,18 @@ class CurrencyApiStack(Stack):
         memory_size, timeout: the function's (see infra/function.py).
         throttle_rate, throttle_burst: the API stage's limits (requests per second).
         log_retention: retention of the function's and the access logs.
-        trust_gateway_claims: the app trusts the JWT authorizer's verified claims.
+        gateway_authorizer: the gateway's JWT authorizer on the secured routes (opt-in: the
+            app verifies every token anyway; see infra/README.md for what each mode costs).
+        trust_gateway_claims: the app trusts the JWT authorizer's verified claims (needs
+            ``gateway_authorizer``).
         plus_plan: Cognito Plus feature plan with threat protection.
         admin_group: the Cognito group whose users may write.
         spec_path: the OpenAPI document to generate routes from.
         asset: prebuilt function code (tests); default: built from the repository.
+        alarm_thresholds: the alarms' thresholds (infra/monitoring.py, defaults and
+            reasons in infra/README.md).
+        alarm_email: an address the alarm topic mails (the recipient confirms it).
+        tracing: X-Ray active tracing on the function.
 
     Raises:
         infra.spec_routes.UnexpressibleSpecError: the spec asks for what the gateway cannot
@@ -91,14 +104,23 @@ class CurrencyApiStack(Stack):
         throttle_rate: int = 100,
         throttle_burst: int = 200,
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+        gateway_authorizer: bool = False,
         trust_gateway_claims: bool = False,
         plus_plan: bool = False,
         admin_group: str = DEFAULT_ADMIN_GROUP,
         spec_path: Path = SPEC_PATH,
         asset: LambdaAsset | None = None,
+        alarm_thresholds: AlarmThresholds | None = None,
+        alarm_email: str | None = None,
+        tracing: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        if trust_gateway_claims and not gateway_authorizer:
+            raise ValueError(
+                "trust_gateway_claims needs gateway_authorizer: without the JWT authorizer no "
+                "gateway verifies the claims the app would trust"
+            )
         spec = load_spec(spec_path)
         routes = routes_from_spec(spec)
         server_id, scopes = resource_server(spec)
@@ -106,6 +128,8 @@ class CurrencyApiStack(Stack):
 
         api_routes = gateway_routes(routes)
         function_asset = asset or lambda_asset(REPO_ROOT)
+        #: Where the function's EMF metrics go (alarms and dashboard read the same name).
+        self.metrics_namespace = f"CurrencyApi/{stage}"
 
         data = CurrencyTable(self, "Data", retain=retain)
         http_api = SpecHttpApi(
@@ -145,14 +169,34 @@ class CurrencyApiStack(Stack):
             timeout=timeout,
             log_retention=log_retention,
             retain=retain,
+            metrics_namespace=self.metrics_namespace,
+            tracing=tracing,
         )
         http_api.add_routes(
-            api_routes, handler=function.alias, issuer=auth.issuer, audience=auth.client_ids
+            api_routes,
+            handler=function.alias,
+            issuer=auth.issuer,
+            audience=auth.client_ids,
+            gateway_authorizer=gateway_authorizer,
         )
         self.table = data.table
         self.auth = auth
         self.function = function
         self.http_api = http_api
+
+        self.monitoring = ApiMonitoring(
+            self,
+            "Monitoring",
+            operations=[route.operation_id for route in routes],
+            prefix=f"currency-api-{stage}",
+            thresholds=alarm_thresholds,
+            alarm_email=alarm_email,
+        )
+        self.monitoring.add_operations(self.metrics_namespace, label="Lambda")
+        self.monitoring.add_http_api(http_api.api, http_api.access_logs, self.metrics_namespace)
+        self.monitoring.add_function(function.function)
+        self.monitoring.add_table(data.table, dynamodb_operations(STORE_ACTIONS))
+        self.monitoring.finish()
 
         CfnOutput(self, "ApiUrl", value=http_api.url, description="Base URL of the API")
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
@@ -172,3 +216,17 @@ class CurrencyApiStack(Stack):
         CfnOutput(self, "AuthorizeUrl", value=auth.authorize_url)
         CfnOutput(self, "TableName", value=data.table.table_name)
         CfnOutput(self, "AdminGroup", value=admin_group)
+        CfnOutput(
+            self,
+            "AlarmTopicArn",
+            value=self.monitoring.topic.topic_arn,
+            description="SNS topic every alarm notifies: subscribe pagers or chat here",
+        )
+        CfnOutput(
+            self,
+            "DashboardUrl",
+            value=(
+                f"https://console.aws.amazon.com/cloudwatch/home?region={Aws.REGION}"
+                f"#dashboards:name=currency-api-{stage}"
+            ),
+        )

@@ -19,6 +19,7 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_lambda as lambda_
 from packaging.requirements import Requirement
 
+from currency_api.metrics import UNROUTED
 from infra import bundling
 from infra.bundling import (
     AssetInputs,
@@ -32,6 +33,7 @@ from infra.bundling import (
     lambda_asset,
 )
 from infra.stack import REPO_ROOT
+from tests.emf import emf_records
 from tests.infra.conftest import Synthesized
 
 MAX_ZIPPED_BYTES = 10 * 1024 * 1024
@@ -275,6 +277,7 @@ def test_asset_answers_a_v2_event_in_a_fresh_interpreter(
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
+        "METRICS": "emf",  # the Powertools Metrics the asset keeps (bundling._PRUNE) run too
     }
     result = subprocess.run(  # noqa: S603  (our interpreter, our script and files)
         [
@@ -294,6 +297,8 @@ def test_asset_answers_a_v2_event_in_a_fresh_interpreter(
         check=False,
     )
     assert result.returncode == 0, result.stderr
+    records = emf_records(result.stdout)
+    assert [record["operationId"] for record in records] == ["getHealth", UNROUTED]
     health, spec = json.loads(result.stdout.strip().splitlines()[-1])
     assert health["statusCode"] == 200, health
     assert json.loads(health["body"]) == {"status": "ok"}

@@ -57,6 +57,7 @@ def test_from_env_accepts_aws_default_region_and_explicit_urls() -> None:
         ("MAX_BODY_BYTES", "10"),
         ("PUBLIC_URL", "api.example.com"),
         ("PUBLIC_URL", "https://api.example.com/?x=1"),
+        ("METRICS", "statsd"),
     ],
 )
 def test_from_env_rejects_malformed_values_by_name(name: str, value: str) -> None:
@@ -68,3 +69,18 @@ def test_public_url_is_optional_and_kept_without_a_trailing_slash() -> None:
     assert Settings.from_env(BASE).public_url is None
     url = Settings.from_env({**BASE, "PUBLIC_URL": "https://api.example.com/v1/"}).public_url
     assert url == "https://api.example.com/v1"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({}, False),
+        ({"AWS_LAMBDA_FUNCTION_NAME": "currency-api"}, True),
+        ({"AWS_LAMBDA_FUNCTION_NAME": "currency-api", "METRICS": "off"}, False),
+        ({"METRICS": "emf"}, True),
+    ],
+)
+def test_metrics_are_on_by_default_only_on_lambda(extra: dict[str, str], expected: bool) -> None:
+    settings = Settings.from_env({**BASE, **extra})
+    assert settings.metrics is expected
+    assert settings.metrics_namespace == "CurrencyApi"

@@ -1,0 +1,134 @@
+"""CloudWatch metrics for every request: one record in the embedded metric format (EMF) on stdout.
+
+On Lambda, CloudWatch Logs turns every stdout line that follows the EMF specification into
+metrics, with no agent and no API call (CloudWatch user guide, "Using the embedded metric
+format with Lambda"). The record is built by Powertools for AWS Lambda's Metrics
+(``EphemeralMetrics``: no state shared with other instances), flushed once per request, so
+each request is one JSON line. The library was chosen by measurement against
+aws-embedded-metrics (bench/metrics_libs.py; figures and reasons in docs/metrics.md).
+
+One record per request::
+
+    {"_aws": {"Timestamp": 1767225600000, "CloudWatchMetrics": [{"Namespace": "CurrencyApi/prod",
+      "Dimensions": [["operationId", "statusClass"], ["operationId"]],
+      "Metrics": [{"Name": "Latency", "Unit": "Milliseconds"}, {"Name": "4xx", "Unit": "Count"},
+                  {"Name": "5xx", "Unit": "Count"}, {"Name": "ColdStart", "Unit": "Count"}, ...]}]},
+     "operationId": "getCurrency", "statusClass": "2xx",
+     "Latency": [3.2], "4xx": [0.0], "5xx": [0.0], "ColdStart": [0.0], "TokenCacheHit": [1.0]}
+
+- ``operationId``: the spec operation the router matched, or ``unrouted`` (no operation: an
+  unknown path or method, the docs pages, a request refused before routing).
+- ``statusClass``: ``2xx`` .. ``5xx``.
+- ``Latency`` (ms, from the first byte of the request in the app to the end of the answer),
+  ``4xx`` and ``5xx`` (1 or 0: their Sum is a count, their Average a rate), ``ColdStart``
+  (1 on the first request of a process or of a SnapStart restore), ``TokenCacheHit`` (1 or 0,
+  only when the request carried a token that was verified: its Average is the hit rate).
+
+Two dimension sets: ``[operationId]`` carries each operation's whole traffic (the p99 latency
+and 5xx alarms read it), ``[operationId, statusClass]`` splits it by answer class (the
+dashboard). Nothing from the request other than those two values is in a record: no token,
+header value, body, path parameter or query string.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Final
+
+#: The ``operationId`` dimension of a request no spec operation matched.
+UNROUTED: Final = "unrouted"
+#: The dimension names, as the stack's alarms and dashboard name them (infra/monitoring.py).
+OPERATION_DIMENSION: Final = "operationId"
+STATUS_CLASS_DIMENSION: Final = "statusClass"
+#: Metric names and units (CloudWatch ``StandardUnit`` values).
+LATENCY: Final = "Latency"
+CLIENT_ERRORS: Final = "4xx"
+SERVER_ERRORS: Final = "5xx"
+COLD_START: Final = "ColdStart"
+TOKEN_CACHE_HIT: Final = "TokenCacheHit"  # noqa: S105  (a metric name)
+METRIC_UNITS: Final = {
+    LATENCY: "Milliseconds",
+    CLIENT_ERRORS: "Count",
+    SERVER_ERRORS: "Count",
+    COLD_START: "Count",
+    TOKEN_CACHE_HIT: "Count",
+}
+
+
+def status_class(status: int) -> str:
+    """``"2xx"`` for 200..299 and so on; ``"5xx"`` for anything outside 100..599."""
+    return f"{status // 100}xx" if 100 <= status <= 599 else "5xx"
+
+
+class RequestMetrics:
+    """Writes one EMF record per request to stdout (``print``, as Powertools does).
+
+    Args:
+        namespace: the CloudWatch namespace (Settings.metrics_namespace).
+
+    Safe to call from several threads; a record is written whole or not at all.
+    """
+
+    def __init__(self, namespace: str) -> None:
+        # Imported here, so a process that emits no metrics (the local server by default)
+        # never loads Powertools.
+        from aws_lambda_powertools.metrics import EphemeralMetrics
+
+        self.namespace = namespace
+        self._metrics = EphemeralMetrics(namespace=namespace)
+        self._lock = threading.Lock()
+        self._cold = True
+        self._paused = False
+
+    def record(
+        self,
+        *,
+        operation_id: str | None,
+        status: int,
+        latency_ms: float,
+        token_cache_hit: bool | None = None,
+    ) -> None:
+        """Write the record of one answered request.
+
+        Args:
+            operation_id: the matched operation's ``operationId``; None when none matched.
+            status: the HTTP status sent.
+            latency_ms: time spent answering, in milliseconds.
+            token_cache_hit: whether the token was answered from the verified-token cache;
+                None when no token was verified (then the metric is left out).
+        """
+        operation = operation_id or UNROUTED
+        answer = status_class(status)
+        with self._lock:
+            if self._paused:
+                return
+            cold, self._cold = self._cold, False
+            metrics = self._metrics
+            metrics.add_dimension(OPERATION_DIMENSION, operation)
+            metrics.add_dimension(STATUS_CLASS_DIMENSION, answer)
+            metrics.add_dimensions(**{OPERATION_DIMENSION: operation})
+            metrics.add_metric(LATENCY, METRIC_UNITS[LATENCY], latency_ms)
+            metrics.add_metric(CLIENT_ERRORS, "Count", 1 if answer == "4xx" else 0)
+            metrics.add_metric(SERVER_ERRORS, "Count", 1 if answer == "5xx" else 0)
+            metrics.add_metric(COLD_START, "Count", 1 if cold else 0)
+            if token_cache_hit is not None:
+                metrics.add_metric(TOKEN_CACHE_HIT, "Count", 1 if token_cache_hit else 0)
+            metrics.flush_metrics()
+
+    def restarted(self) -> None:
+        """The next request is a cold start again (a SnapStart restore)."""
+        with self._lock:
+            self._cold = True
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Write nothing meanwhile (SnapStart priming: its requests are not traffic)."""
+        with self._lock:
+            self._paused = True
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._paused = False

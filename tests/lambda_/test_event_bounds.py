@@ -1,0 +1,130 @@
+"""The same bounds through lambda_handler: query strings (payload 2.0 ``rawQueryString``, 1.0
+query parameter maps), joined header lists, typed events, trailing slashes and the 201
+``Location`` on a named stage."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from currency_api.app import load_spec
+from currency_api.bounds import bounds_from_spec
+from tests.conftest import euro
+from tests.lambda_.conftest import Handler
+from tests.lambda_.events import LambdaContext, http_api_v2, rest_api_v1
+
+CONTEXT = LambdaContext()
+BOUNDS = bounds_from_spec(load_spec())
+
+
+def problem_of(result: dict[str, Any], status: int) -> dict[str, Any]:
+    assert result["statusCode"] == status, result
+    assert result["headers"]["content-type"] == "application/problem+json"
+    raw = result["body"]
+    if result.get("isBase64Encoded"):
+        raw = base64.b64decode(raw).decode()
+    assert len(raw) < 512, "the answer echoes the request"
+    problem: dict[str, Any] = json.loads(raw)
+    assert problem["status"] == status
+    return problem
+
+
+def test_6000_parameters_in_raw_query_string_are_refused_without_a_token(
+    handler: Handler,
+) -> None:
+    many = http_api_v2("GET", "/health", query=[(f"p{i}", "1") for i in range(6_000)])
+    problem_of(handler(many, CONTEXT), 414)
+    short = http_api_v2("GET", "/health")
+    short["rawQueryString"] = "&".join(["p"] * 1_000)
+    assert "parameters" in problem_of(handler(short, CONTEXT), 400)["detail"]
+
+
+def test_a_rest_api_event_with_too_many_query_parameters_is_refused(handler: Handler) -> None:
+    event = rest_api_v1("GET", "/health")
+    event["multiValueQueryStringParameters"] = {f"p{i}": ["1"] for i in range(100)}
+    event["queryStringParameters"] = {f"p{i}": "1" for i in range(100)}
+    problem_of(handler(event, CONTEXT), 400)
+    single = rest_api_v1("GET", "/health")
+    single["queryStringParameters"] = {"cursor": "A" * BOUNDS.max_query_bytes}
+    problem_of(handler(single, CONTEXT), 414)
+
+
+def test_an_ordinary_query_is_served(handler: Handler, admin: dict[str, str]) -> None:
+    event = http_api_v2("GET", "/currencies", query=[("limit", "5")], headers=admin)
+    assert handler(event, CONTEXT)["statusCode"] == 200
+
+
+def test_if_match_lists_joined_by_the_gateway_are_bounded_in_all(
+    handler: Handler, admin: dict[str, str]
+) -> None:
+    # API Gateway joins repeated fields with commas: the joined list is what is bounded.
+    joined = ", ".join(f'"{i}"' for i in range(2_000))
+    event = http_api_v2("DELETE", "/currencies/EUR", headers={**admin, "if-match": joined})
+    problem_of(handler(event, CONTEXT), 400)
+
+
+def test_a_30_kb_content_type_is_a_short_415(handler: Handler, admin: dict[str, str]) -> None:
+    headers = {**admin, "content-type": "application/" + "x" * 30_000}
+    event = http_api_v2("POST", "/currencies", headers=headers, body=euro())
+    problem_of(handler(event, CONTEXT), 415)
+
+
+@pytest.mark.parametrize("value", ["false", "true", 0, 1, None, [], {}])
+def test_is_base64_encoded_that_is_not_a_boolean_is_a_malformed_event(
+    handler: Handler, admin: dict[str, str], value: Any
+) -> None:
+    event = http_api_v2("POST", "/currencies", headers=admin, body=euro(code="QBE"))
+    event["isBase64Encoded"] = value
+    problem = problem_of(handler(event, CONTEXT), 400)
+    assert "isBase64Encoded" in problem["detail"]
+
+
+def test_is_base64_encoded_false_reads_the_body_as_text(
+    handler: Handler, admin: dict[str, str]
+) -> None:
+    event = http_api_v2("POST", "/currencies", headers=admin, body=euro(code="QBF"))
+    assert event["isBase64Encoded"] is False
+    assert handler(event, CONTEXT)["statusCode"] == 201
+
+
+@pytest.mark.parametrize("stage", ["$default", "prod"])
+def test_a_trailing_slash_is_a_404_problem_without_a_location(
+    handler: Handler, admin: dict[str, str], stage: str
+) -> None:
+    event = http_api_v2("GET", "/currencies/", headers=admin, stage=stage)
+    result = handler(event, CONTEXT)
+    problem_of(result, 404)
+    assert "location" not in {name.lower() for name in result["headers"]}
+
+
+@pytest.mark.parametrize(("stage", "prefix"), [("$default", ""), ("prod", "/prod")])
+def test_the_201_location_keeps_the_stage_of_an_http_api(
+    handler: Handler, admin: dict[str, str], stage: str, prefix: str
+) -> None:
+    code = "QSD" if stage == "$default" else "QSP"
+    event = http_api_v2("POST", "/currencies", headers=admin, body=euro(code=code), stage=stage)
+    result = handler(event, CONTEXT)
+    assert result["statusCode"] == 201, result
+    assert result["headers"]["location"] == f"{prefix}/currencies/{code}"
+
+
+def test_the_201_location_keeps_the_stage_of_a_rest_api(
+    handler: Handler, admin: dict[str, str]
+) -> None:
+    event = rest_api_v1("POST", "/currencies", headers=admin, body=euro(code="QRS"))
+    result = handler(event, CONTEXT)
+    assert result["statusCode"] == 201, result
+    headers = {name.lower(): value for name, value in result["headers"].items()}
+    assert headers["location"] == "/prod/currencies/QRS"
+
+
+def test_a_host_header_of_the_callers_choice_is_never_echoed(
+    handler: Handler, admin: dict[str, str]
+) -> None:
+    for path in ("/currencies/", "/ui", "/currencies"):
+        event = http_api_v2("GET", path, headers={**admin, "host": "evil.example"})
+        result = handler(event, CONTEXT)
+        assert "evil.example" not in json.dumps(result)
