@@ -324,8 +324,8 @@ def _seed_target() -> tuple[Any, str, str] | int:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not region:
         raise SettingsError("environment variable AWS_REGION is required but not set")
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
-    return create_client(region), table, endpoint or region
+    where = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or region
+    return create_client(region), table, where
 
 
 def _token(args: argparse.Namespace) -> int:

@@ -225,8 +225,8 @@ class _TableCopiedOncePerTransaction:
             finally:
                 local_state.cache = None
 
-        models.copy = self  # type: ignore[assignment]
-        models.DynamoDBBackend.transact_write_items = transact_write_items
+        setattr(models, "copy", self)  # noqa: B010 (moto's module attribute, not exported)
+        setattr(models.DynamoDBBackend, "transact_write_items", transact_write_items)  # noqa: B010
 
 
 def _serialized_moto_server() -> Any:
@@ -250,7 +250,7 @@ def _serialized_moto_server() -> Any:
 
     _TableCopiedOncePerTransaction().install()
 
-    class SerializedMotoServer(ThreadedMotoServer):  # type: ignore[misc]
+    class SerializedMotoServer(ThreadedMotoServer):
         def _server_entry(self) -> None:
             app = DomainDispatcherApplication(create_backend_app)
             lock = threading.Lock()
