@@ -39,7 +39,10 @@ from currency_api.middleware import (
 from currency_api.services import SCOPE_KEY as SERVICES_KEY
 from currency_api.services import Services
 from currency_api.settings import Settings
-from currency_api.spec_document import SPEC_PATH, load_spec
+
+# Re-exported: the spec's path and reader have always been importable from here.
+from currency_api.spec_document import SPEC_PATH as SPEC_PATH
+from currency_api.spec_document import load_spec as load_spec
 from currency_api.store import CurrencyStore, create_client
 
 if TYPE_CHECKING:

@@ -25,13 +25,18 @@ IMPORTED_AT = time.perf_counter()
 settings = Settings.from_env()
 client = create_client(settings.region)
 store = MemoryStore(client, settings.table_name, settings.cursor_secret, [EURO])
-_saved = connexion_extensions.CurrencyAsyncApp, connexion_extensions.middlewares
-connexion_extensions.CurrencyAsyncApp = AsyncApp  # type: ignore[misc]
-connexion_extensions.middlewares = lambda **_: list(ConnexionMiddleware.default_middlewares)
+_STOCK = {
+    "CurrencyAsyncApp": AsyncApp,
+    "middlewares": lambda **_: list(ConnexionMiddleware.default_middlewares),
+}
+_saved = {name: getattr(connexion_extensions, name) for name in _STOCK}
+for name, value in _STOCK.items():
+    setattr(connexion_extensions, name, value)
 try:
     adapter = build_adapter(settings, on_lambda=False, store=store, dynamodb_client=client)
 finally:
-    connexion_extensions.CurrencyAsyncApp, connexion_extensions.middlewares = _saved
+    for name, value in _saved.items():
+        setattr(connexion_extensions, name, value)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
