@@ -186,7 +186,10 @@ class _TableCopiedOncePerTransaction:
     same state taken before any action runs, to roll back on failure: a 50-action transaction
     on a table of 356 items spent about 2 s copying, past botocore's read timeout. Inside a
     transaction the first copy of a table is reused; the result is the same state, so
-    nothing moto does changes but the time. Everything else is the real ``copy.deepcopy``.
+    nothing moto does changes but the time. When the transaction only puts and deletes whole
+    items (which replace or remove item objects, never change one in place), the copy shares
+    the item objects and copies only the table's item maps. Everything else is the real
+    ``copy.deepcopy``.
     """
 
     def __init__(self) -> None:
@@ -204,8 +207,16 @@ class _TableCopiedOncePerTransaction:
             return copy.deepcopy(value, memo)
         entry = cache.get(id(value))
         if entry is None or entry[0] is not value:
+            if getattr(self._local, "whole_items", False):
+                snapshot = copy.copy(value)
+                snapshot.items = copy.copy(value.items)
+                for key, item in value.items.items():
+                    if isinstance(item, dict):  # {range key: item} of a composite key
+                        snapshot.items[key] = dict(item)
+            else:
+                snapshot = copy.deepcopy(value, memo)
             # The original is held with its copy, so its id is not reused meanwhile.
-            entry = cache[id(value)] = (value, copy.deepcopy(value, memo))
+            entry = cache[id(value)] = (value, snapshot)
         return entry[1]
 
     def install(self) -> None:
@@ -220,6 +231,9 @@ class _TableCopiedOncePerTransaction:
         @functools.wraps(original)
         def transact_write_items(backend: Any, transact_items: Any) -> Any:
             local_state.cache = {}
+            local_state.whole_items = all(
+                set(action) <= {"Put", "Delete"} for action in transact_items
+            )
             try:
                 return original(backend, transact_items)
             finally:
@@ -229,7 +243,7 @@ class _TableCopiedOncePerTransaction:
         setattr(models.DynamoDBBackend, "transact_write_items", transact_write_items)  # noqa: B010
 
 
-def _serialized_moto_server() -> Any:
+def _serialized_moto_server(port: int = 0) -> Any:
     """moto's ThreadedMotoServer handling one request at a time.
 
     moto's DynamoDB is not thread-safe: TransactWriteItems deep-copies the table for its
@@ -266,15 +280,15 @@ def _serialized_moto_server() -> Any:
             self._server_ready_event.set()
             self._server.serve_forever()
 
-    return SerializedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    return SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
 
 
 class Emulator:
     """moto's server in this process on a free loopback port, serving DynamoDB and Cognito
     (one request at a time: see :func:`_serialized_moto_server`)."""
 
-    def __init__(self) -> None:
-        self._server = _serialized_moto_server()
+    def __init__(self, port: int = 0) -> None:
+        self._server = _serialized_moto_server(port)
         self.endpoint = ""
 
     def start(self) -> str:
@@ -452,3 +466,25 @@ def moto_private_key() -> Any:
     data = json.loads(gzip.decompress(raw))
     jwk = data["keys"][0] if "keys" in data else data
     return jwt.PyJWK.from_dict(jwk, algorithm="RS256").key
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m currency_api.local PORT``: the embedded emulator alone, in its own process,
+    on 127.0.0.1:PORT until interrupted (bench/load.py runs moto apart from the server)."""
+    import sys
+    import time
+
+    args = sys.argv[1:] if argv is None else argv
+    emulator = Emulator(int(args[0]) if args else 0)
+    print(emulator.start(), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
