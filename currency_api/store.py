@@ -259,9 +259,13 @@ class CursorCodec:
             InvalidCursor: the cursor is not one this codec issued, or it was altered.
         """
         try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            # Strict: base64 decoding skips characters outside its alphabet (a trailing
+            # newline, say) and ignores unused bits, so only the exact text issued is accepted.
+            raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
         except (binascii.Error, ValueError):
             raise InvalidCursor() from None
+        if base64.urlsafe_b64encode(raw).decode().rstrip("=") != cursor:
+            raise InvalidCursor()
         payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
         if len(raw) <= _MAC_BYTES or not hmac.compare_digest(mac, self._mac(payload)):
             raise InvalidCursor()

@@ -128,3 +128,14 @@ def test_a_host_header_of_the_callers_choice_is_never_echoed(
         event = http_api_v2("GET", path, headers={**admin, "host": "evil.example"})
         result = handler(event, CONTEXT)
         assert "evil.example" not in json.dumps(result)
+
+
+@pytest.mark.parametrize("limit", ["+5", "5_0", "%D9%A5"])
+def test_limit_that_is_not_ascii_digits_is_a_400_through_lambda(
+    handler: Handler, admin: dict[str, str], limit: str
+) -> None:
+    event = http_api_v2("GET", "/currencies", headers=admin)
+    event["rawQueryString"] = f"limit={limit}"
+    result = handler(event, CONTEXT)
+    assert result["statusCode"] == 400, result
+    assert "query parameter 'limit'" in json.loads(result["body"])["detail"]
