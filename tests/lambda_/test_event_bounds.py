@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from currency_api import local
 from currency_api.app import load_spec
 from currency_api.bounds import bounds_from_spec
+from tests import tokens
 from tests.conftest import euro
 from tests.lambda_.conftest import Handler
 from tests.lambda_.events import LambdaContext, http_api_v2, rest_api_v1
@@ -139,3 +141,14 @@ def test_limit_that_is_not_ascii_digits_is_a_400_through_lambda(
     result = handler(event, CONTEXT)
     assert result["statusCode"] == 400, result
     assert "query parameter 'limit'" in json.loads(result["body"])["detail"]
+
+
+def test_a_signed_token_with_string_groups_is_a_401_through_lambda(
+    handler: Handler, admin_token: str
+) -> None:
+    claims = {**tokens.claims_of(admin_token), "cognito:groups": "x currency-admins"}
+    token = tokens.sign(claims, local.moto_private_key(), local.MOTO_KID)
+    headers = {"authorization": f"Bearer {token}"}
+    event = http_api_v2("POST", "/currencies", headers=headers, body=euro(code="QGS"))
+    result = handler(event, CONTEXT)
+    assert result["statusCode"] == 401, result
