@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from currency_api import text
 from currency_api.problems import PROBLEM_JSON, problem_body, problem_response, send_problem
 
 if TYPE_CHECKING:
@@ -73,10 +74,18 @@ def parse_json(raw: bytes) -> Any:
 
 
 class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
-    """Connexion's JSON body validator with :func:`parse_json` as the parser."""
+    """Connexion's JSON body validator with :func:`parse_json` as the parser, and text in NFC
+    (:func:`currency_api.text.normalized`): the normalised body is validated and, replayed
+    (``MUTABLE_VALIDATION``), is what the handler receives."""
+
+    MUTABLE_VALIDATION = True
 
     async def _parse(self, stream: AsyncGenerator[bytes], scope: Scope) -> Any:
-        return parse_json(b"".join([chunk async for chunk in stream]))
+        document = parse_json(b"".join([chunk async for chunk in stream]))
+        try:
+            return text.normalized(document)
+        except text.TextRuleBroken as exc:
+            raise BadRequestProblem(detail=str(exc)) from None
 
 
 class RequestGuard:
