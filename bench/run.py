@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Final
 
-from bench import cold, server, warm
+from bench import cold, server, verify, warm
 from bench.bundle import bundle
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -25,11 +25,9 @@ NAMES: Final = {
     "ours": "ours: Connexion AsyncApp + Mangum",
     "peer": "peer: FastAPI + Mangum",
     "bare": "floor: bare handler",
-    "ours_baseline": "ours before issue 6 (levers off)",
-    "ours_cloader": "ours, LibYAML lever only",
 }
-COLD_APPS: Final = ("ours", "peer", "bare", "ours_baseline", "ours_cloader")
-WARM_APPS: Final = ("ours", "peer", "bare", "ours_baseline")
+COLD_APPS: Final = ("ours", "peer", "bare")
+WARM_APPS: Final = ("ours", "peer", "bare")
 VERSIONS: Final = (
     "connexion",
     "fastapi",
@@ -114,20 +112,25 @@ def cold_section(results: dict[str, cold.ColdResult], packages: str) -> list[str
 
 def warm_section(results: dict[str, warm.WarmResult]) -> list[str]:
     peer = results[PEER]
+    apps = list(results)
     lines = [
-        "### Warm invocations: microseconds per authenticated event, median (vs peer)",
+        "### Warm invocations: microseconds per authenticated event, median wall (CPU), "
+        "ratio to the peer",
         "",
-        "| app | GET wall | POST wall | PATCH wall | GET CPU | POST CPU | PATCH CPU "
-        "| invocations per operation |",
-        "|---|---|---|---|---|---|---|---|",
+        "| operation | " + " | ".join(NAMES[app] for app in apps) + " | invocations per app |",
+        "|---|" + "---|" * len(apps) + "---|",
     ]
-    for app, result in results.items():
+    for operation in warm.OPERATIONS:
         cells = []
-        for clock in ("wall", "cpu"):
-            for operation in warm.OPERATIONS:
-                value = result.median(operation, clock)
-                cells.append(f"{value:.0f} ({_ratio(value, peer.median(operation, clock))})")
-        lines.append(f"| {NAMES[app]} | {' | '.join(cells)} | {result.count('GET')} |")
+        for app in apps:
+            wall, cpu = results[app].median(operation), results[app].median(operation, "cpu")
+            ratio = _ratio(wall, peer.median(operation))
+            cells.append(
+                f"{wall:.0f} ({cpu:.0f}) {ratio}" if app != PEER else f"{wall:.0f} ({cpu:.0f})"
+            )
+        lines.append(
+            f"| {warm.LABELS[operation]} | {' | '.join(cells)} | {peer.count(operation)} |"
+        )
     return lines
 
 
@@ -174,7 +177,7 @@ def targets(
     ]
     for operation in warm.OPERATIONS:
         ratio = warm_results["ours"].median(operation) / warm_results[PEER].median(operation)
-        rows.append((f"Warm {operation} <= 1.00x peer", f"{ratio:.2f}x", ratio <= 1.0))
+        rows.append((f"Warm {warm.LABELS[operation]} <= 1.00x peer", f"{ratio:.2f}x", ratio <= 1.0))
     counts = sorted(server_results)
     if len(counts) > 1:
         scale = server_results[counts[-1]].per_second / server_results[counts[0]].per_second
@@ -210,11 +213,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--server-seconds", type=float, default=5.0)
     parser.add_argument("--delay-ms", type=float, default=20.0)
-    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="where to write the results (default bench/RESULTS.md; --quick writes only here)",
+    )
+    parser.add_argument("--token-rounds", type=int, default=20)
     args = parser.parse_args(argv)
     if args.quick:
         args.cold_runs, args.warm_rounds, args.warm_batch, args.warmup = 1, 1, 3, 3
         args.server_seconds = 0.2
+        args.token_rounds = 1
 
     def progress(message: str) -> None:
         print(f"bench: {message}", file=sys.stderr, flush=True)
@@ -224,13 +234,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.packages == "bundle":
         packages = {app: bundle(app) for app in ("ours", "peer", "bare")}
         label = "Lambda-shaped packages"
-    cold_apps = COLD_APPS if not args.quick else ("ours", "peer", "bare")
     cold_results = cold.measure(
-        cold_apps, args.cold_runs, packages, progress, warm_up=not args.quick
+        COLD_APPS, args.cold_runs, packages, progress, warm_up=not args.quick
     )
     total, top = cold.importtime("ours", packages)
-    warm_apps = WARM_APPS if not args.quick else ("ours", "peer", "bare")
-    warm_results = warm.measure(warm_apps, args.warm_rounds, args.warm_batch, args.warmup, progress)
+    warm_results = warm.measure(WARM_APPS, args.warm_rounds, args.warm_batch, args.warmup, progress)
+    token_result = verify.measure(args.token_rounds, args.warm_batch, progress)
     progress("local server")
     server_results = server.measure(args.delay_ms, args.server_seconds)
 
@@ -241,14 +250,17 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *warm_section(warm_results),
         "",
+        *verify.section(token_result),
+        "",
         *server_section(server_results, args.delay_ms),
         "",
         *importtime_section(total, top, label),
     ]
     print("\n".join(body))
-    if not args.quick and args.output:
-        _write(args.output, body)
-        progress(f"wrote {args.output.relative_to(ROOT)}")
+    output = args.output or (None if args.quick else ROOT / "bench" / "RESULTS.md")
+    if output is not None:
+        _write(output, body)
+        progress(f"wrote {output}")
     return 0
 
 

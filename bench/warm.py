@@ -1,9 +1,12 @@
 """Warm invocations: authenticated GET, POST and PATCH v2.0 events through each Lambda handler.
 
 All apps live in this one process (each built from the same environment, on its own memory
-store). After a warm-up, rounds run every (app, operation) pair in a shuffled order, a batch of
-invocations each, and every invocation is timed alone; between batches (untimed) the garbage
-collector runs and the currencies a POST batch created are discarded.
+store). GET, POST and PATCH send one token again and again (a caller's session: the verified
+token cache hits); "GET, new token" sends a token never seen before on every invocation (the
+full verification path). After a warm-up, rounds run every (app, operation) pair in a
+shuffled order, a batch of invocations each, and every invocation is timed alone; between
+batches (untimed) the garbage collector runs and the currencies a POST batch created are
+discarded.
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ from bench.common import (
     post_event,
 )
 
-OPERATIONS: Final = ("GET", "POST", "PATCH")
-EXPECTED: Final = {"GET": 200, "POST": 201, "PATCH": 200}
+OPERATIONS: Final = ("GET", "POST", "PATCH", "GET_NEW_TOKEN")
+LABELS: Final = {"GET": "GET", "POST": "POST", "PATCH": "PATCH", "GET_NEW_TOKEN": "GET, new token"}
+EXPECTED: Final = {"GET": 200, "POST": 201, "PATCH": 200, "GET_NEW_TOKEN": 200}
 
 
 @dataclass
@@ -108,10 +112,23 @@ def measure(
         modules = {app: importlib.import_module(f"bench.apps.{app}") for app in apps}
         fixed = {"GET": [get_event(token)] * batch, "PATCH": [patch_event(token)] * batch}
         posts = [post_event(token, code) for code in pool[:batch]]
+        # One new token per timed invocation of each app (signing is not timed).
+        fresh = {
+            app: iter(
+                [
+                    get_event(key.access_token(username=f"bench-{app}-{i}"))
+                    for i in range((rounds + max(1, warmup // batch)) * batch)
+                ]
+            )
+            for app in apps
+        }
 
         def run(app: str, operation: str) -> tuple[list[float], list[float]]:
             module = modules[app]
-            events = posts if operation == "POST" else fixed[operation]
+            if operation == "GET_NEW_TOKEN":
+                events = [next(fresh[app]) for _ in range(batch)]
+            else:
+                events = posts if operation == "POST" else fixed[operation]
             gc.collect()
             walls, cpus, statuses = _batch(module.handler, events)
             if operation == "POST":

@@ -60,6 +60,7 @@ def create_app(
     offload_blocking: bool = True,
     spec_path: Path = SPEC_PATH,
     validate_spec: bool = True,
+    lifespan: bool = True,
     metrics: RequestMetrics | None = None,
 ) -> AsyncApp:
     """Build the ASGI app from the spec.
@@ -74,6 +75,8 @@ def create_app(
         validate_spec: check the document against the OpenAPI 3.0 schema while building
             (Connexion's own check). Lambda skips it: CI validates the very same file
             (tests/unit/test_spec.py, ``make lint``) and it costs tens of ms per cold start.
+        lifespan: keep Connexion's lifespan layer (servers send lifespan events; Mangum with
+            ``lifespan="off"`` never does, so the Lambda adapter leaves it out).
         metrics: where each request's CloudWatch EMF record goes; by default a new
             RequestMetrics when ``settings.metrics``, else none.
 
@@ -89,8 +92,9 @@ def create_app(
     authenticator = authenticator or auth.Authenticator(settings)
     services = Services(settings=settings, store=store, offload_blocking=offload_blocking)
 
-    app = AsyncApp(
+    app = connexion_extensions.CurrencyAsyncApp(
         __name__,
+        middlewares=connexion_extensions.middlewares(lifespan=lifespan),
         strict_validation=True,
         uri_parser_class=SingleValueURIParser,
         validate_responses=settings.validate_responses,

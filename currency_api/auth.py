@@ -7,15 +7,19 @@ and :class:`OperationScopes` in the ASGI scope, where create_app's middleware pu
 
 from __future__ import annotations
 
+import binascii
+import hashlib
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import jwt
+from jwt.utils import base64url_decode, base64url_encode
 
 from currency_api.problems import DependencyUnavailable
 from currency_api.settings import Settings
@@ -34,6 +38,14 @@ WRITE_SCOPE: Final = "currencies/write"
 LEEWAY_SECONDS: Final = 30
 #: Seconds a JWKS fetch may take before it is abandoned.
 JWKS_TIMEOUT_SECONDS: Final = 2
+
+#: Bounds of the verified-token cache: entries, and bytes of the tokens it keeps (Cognito access
+#: tokens are about 1 KB); a longer token is verified every time and never kept.
+TOKEN_CACHE_ENTRIES: Final = 1024
+TOKEN_CACHE_BYTES: Final = 2 * 1024 * 1024
+TOKEN_CACHE_MAX_TOKEN_BYTES: Final = 8 * 1024
+#: The only signature algorithm Cognito user pools use for access tokens.
+ALGORITHM: Final = "RS256"
 
 SCOPE_KEY: Final = "currency_api.authenticator"
 #: Where create_app puts the :class:`OperationScopes` of its spec in the ASGI scope.
@@ -99,11 +111,24 @@ class JwksCache:
         self._empty_retry_interval = empty_retry_interval
         self._clock = clock
         self._wall_clock = wall_clock
-        self._keys: dict[str, jwt.PyJWK] = {}
+        #: The keys by kid, and their generation: one tuple, swapped whole, so a reader
+        #: always sees a key together with the generation it belongs to.
+        self._state: tuple[dict[str, jwt.PyJWK], int] = ({}, 0)
+        self._fingerprint: str | None = None
         self._last_fetch: float | None = None
         #: Epoch seconds of the last successful fetch, or None before the first.
         self.fetched_at: float | None = None
         self._lock = threading.Lock()
+
+    @property
+    def _keys(self) -> dict[str, jwt.PyJWK]:
+        return self._state[0]
+
+    @property
+    def generation(self) -> int:
+        """Grows by one each time a fetch returns a key set that differs from the one held
+        (0 before the first fetch): what was verified with an older set is stale."""
+        return self._state[1]
 
     def key_ids(self) -> tuple[str, ...]:
         """The ids of the cached keys (empty before the first successful fetch)."""
@@ -139,7 +164,10 @@ class JwksCache:
             # Counted from the end of the attempt: requests that queued behind a slow fetch
             # do not start another one.
             self._last_fetch = self._clock()
-        self._keys = {key.key_id: key for key in keys if key.key_id}
+        fingerprint = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+        generation = self.generation + (fingerprint != self._fingerprint)
+        self._fingerprint = fingerprint
+        self._state = ({key.key_id: key for key in keys if key.key_id}, generation)
         self.fetched_at = self._wall_clock()
         return True
 
@@ -155,22 +183,225 @@ class JwksCache:
         Raises:
             DependencyUnavailable: no key was ever fetched and the JWKS endpoint is down.
         """
-        key = self._keys.get(kid)
+        return self.key_and_generation(kid)[0]
+
+    def key_and_generation(self, kid: str) -> tuple[jwt.PyJWK | None, int]:
+        """:meth:`key`, with the generation of the key set it was found in (or not found).
+
+        Raises:
+            DependencyUnavailable: no key was ever fetched and the JWKS endpoint is down.
+        """
+        keys, generation = self._state
+        key = keys.get(kid)
         if key is not None:
-            return key
+            return key, generation
         with self._lock:
-            key = self._keys.get(kid)
+            keys, generation = self._state
+            key = keys.get(kid)
             if key is not None:
-                return key
+                return key, generation
             if self._due():
                 self._fetch()
-            if not self._keys:
+            keys, generation = self._state
+            if not keys:
                 raise DependencyUnavailable("token key set")
-            return self._keys.get(kid)
+            return keys.get(kid), generation
 
 
 class InvalidToken(Exception):
     """The token must be refused (401); the reason is for logs only, never for the caller."""
+
+
+_BASE64URL_ALPHABET: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+class _KeyChoice:
+    """Handed to PyJWT as the "key" of one verification: :class:`_SinglePassJWS` asks it for
+    the real key once the protected header is parsed, and it remembers the JWKS generation
+    that key came from (what the verified-token cache files the result under)."""
+
+    __slots__ = ("generation", "jwks")
+
+    def __init__(self, jwks: JwksCache) -> None:
+        self.jwks = jwks
+        self.generation: int | None = None
+
+    def key_for(self, header: Mapping[str, Any]) -> Any:
+        """The public key that must have signed a token with this protected header.
+
+        Raises:
+            InvalidToken: not RS256, no ``kid``, or a ``kid`` not in the JWKS.
+            DependencyUnavailable: no signing keys could be fetched.
+        """
+        if header.get("alg") != ALGORITHM:
+            raise InvalidToken("algorithm")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidToken("no kid")
+        key, self.generation = self.jwks.key_and_generation(kid)
+        if key is None:
+            raise InvalidToken("unknown kid")
+        return key.key
+
+
+class _SinglePassJWS(jwt.PyJWS):
+    """PyJWT 2.15.1's JWS decoder, with two overrides (pinned: tests/unit/test_pinned_sources.py).
+
+    - Given a :class:`_KeyChoice` as the key, the key is chosen from the header of the very
+      parse that is verified, so each token is parsed once (``get_unverified_header`` then
+      ``decode`` parsed and checked it twice).
+    - Each base64url segment is checked against the alphabet with ``bytes.translate`` (C)
+      instead of a Python generator over every character: same accepted set, same errors
+      (PyJWT's check was most of the cost of verifying a ~1 KB Cognito token; bench/verify.py).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(algorithms=[ALGORITHM])
+
+    @staticmethod
+    def _decode_base64url_segment(segment: bytes, name: str) -> bytes:
+        stripped = segment.rstrip(b"=")
+        padding = len(segment) - len(stripped)
+        if padding > 2 or (padding and len(segment) % 4 != 0):
+            raise jwt.DecodeError(f"Invalid {name} padding")
+        if len(stripped) % 4 == 1 or stripped.translate(None, _BASE64URL_ALPHABET):
+            raise jwt.DecodeError(f"Invalid {name} padding")
+        try:
+            decoded = base64url_decode(stripped)
+        except (TypeError, binascii.Error) as err:
+            raise jwt.DecodeError(f"Invalid {name} padding") from err
+        if base64url_encode(decoded) != stripped:
+            raise jwt.DecodeError(f"Invalid {name} padding")
+        return decoded
+
+    def _verify_signature(
+        self,
+        signing_input: bytes,
+        header: dict[str, Any],
+        signature: bytes,
+        key: Any = "",
+        algorithms: Sequence[str] | None = None,
+        options: Any = None,
+    ) -> None:
+        if isinstance(key, _KeyChoice):
+            key = key.key_for(header)
+        super()._verify_signature(signing_input, header, signature, key, algorithms, options)
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """A verified token's principal and the time claims PyJWT checked, as PyJWT reads them
+    (``int(...)``), so a hit can apply the very same checks at the time of the hit."""
+
+    principal: Principal
+    exp: int
+    nbf: int | None
+    iat: int | None
+
+
+class VerifiedTokenCache:
+    """Principals of tokens that passed full verification, by the exact token string.
+
+    A hit is only given while the time claims still hold now, checked exactly as PyJWT checks
+    them on the uncached path (``exp <= now - leeway``, ``nbf > now + leeway`` and
+    ``iat > now + leeway`` refuse, ``now`` from the same wall clock), so nothing is accepted
+    from the cache that verification would refuse at that moment. Entries carry the JWKS
+    generation they were verified under; a lookup under another generation empties the
+    cache (keys rotated or removed). Only successes are stored: a refused token is verified
+    again every time. Bounded in entries and in the bytes of the tokens held (least recently
+    used evicted first); a token over ``max_token_bytes`` is never stored.
+    Thread-safe (uvicorn runs security checks on the event loop, tests in threads).
+    """
+
+    def __init__(
+        self,
+        max_entries: int = TOKEN_CACHE_ENTRIES,
+        max_bytes: int = TOKEN_CACHE_BYTES,
+        max_token_bytes: int = TOKEN_CACHE_MAX_TOKEN_BYTES,
+        leeway: float = LEEWAY_SECONDS,
+    ) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.max_token_bytes = min(max_token_bytes, max_bytes)
+        self._leeway = leeway
+        self._entries: OrderedDict[str, _Verified] = OrderedDict()
+        self._generation: int | None = None
+        self._lock = threading.Lock()
+        #: Bytes of the tokens held.
+        self.bytes = 0
+        #: Lookups answered from the cache / not (counters for metrics and tests).
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, token: str, generation: int) -> Principal | None:
+        """The principal of ``token`` if it was verified under this JWKS generation and its
+        time claims hold now; else None (and an entry that no longer holds is dropped)."""
+        with self._lock:
+            if generation != self._generation:
+                self._clear()
+                self._generation = generation
+            entry = self._entries.get(token)
+            if entry is None:
+                self.misses += 1
+                return None
+            now = time.time()  # what PyJWT's datetime.now(tz=timezone.utc).timestamp() reads
+            leeway = self._leeway
+            if (
+                entry.exp <= now - leeway
+                or (entry.nbf is not None and entry.nbf > now + leeway)
+                or (entry.iat is not None and entry.iat > now + leeway)
+            ):
+                self._drop(token)
+                self.misses += 1
+                return None
+            self._entries.move_to_end(token)
+            self.hits += 1
+            return entry.principal
+
+    def put(
+        self, token: str, claims: Mapping[str, Any], principal: Principal, generation: int
+    ) -> None:
+        """Remember a token that passed verification under JWKS ``generation``."""
+        size = len(token)
+        if size > self.max_token_bytes or self.max_entries < 1:
+            return
+        entry = _Verified(
+            principal, int(claims["exp"]), _int_or_none(claims, "nbf"), _int_or_none(claims, "iat")
+        )
+        with self._lock:
+            if self._generation is not None and generation < self._generation:
+                return  # verified with keys that a fetch has replaced meanwhile
+            if generation != self._generation:
+                self._clear()
+                self._generation = generation
+            if token in self._entries:
+                self._drop(token)
+            while self._entries and (
+                len(self._entries) >= self.max_entries or self.bytes + size > self.max_bytes
+            ):
+                self._drop(next(iter(self._entries)))
+            self._entries[token] = entry
+            self.bytes += size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._clear()
+
+    def _clear(self) -> None:
+        self._entries.clear()
+        self.bytes = 0
+
+    def _drop(self, token: str) -> None:
+        del self._entries[token]
+        self.bytes -= len(token)
+
+
+def _int_or_none(claims: Mapping[str, Any], name: str) -> int | None:
+    value = claims.get(name)
+    return None if value is None else int(value)
 
 
 class Authenticator:
@@ -181,7 +412,12 @@ class Authenticator:
     ours; ``exp``, ``nbf`` and ``iat`` within :data:`LEEWAY_SECONDS`.
     """
 
-    def __init__(self, settings: Settings, jwks: JwksCache | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        jwks: JwksCache | None = None,
+        token_cache: VerifiedTokenCache | None = None,
+    ) -> None:
         self._issuer = settings.cognito_issuer
         self._client_ids = frozenset(settings.cognito_app_client_ids)
         self._admin_group = settings.admin_group
@@ -189,31 +425,39 @@ class Authenticator:
         self.jwks = jwks or JwksCache(
             settings.cognito_jwks_url, settings.jwks_refetch_interval_seconds
         )
+        self.token_cache = token_cache if token_cache is not None else VerifiedTokenCache()
+        self._decoder = jwt.PyJWT()
+        self._decoder._jws = _SinglePassJWS()
 
     def verify(self, token: str) -> Principal:
-        """The principal of a genuine, current access token.
+        """The principal of a genuine, current access token (see :meth:`verify_noting_cache`).
 
         Raises:
             InvalidToken: the token must be refused.
             DependencyUnavailable: no signing keys could be fetched.
         """
+        return self.verify_noting_cache(token)[0]
+
+    def verify_noting_cache(self, token: str) -> tuple[Principal, bool]:
+        """The principal of a genuine, current access token, and whether the verified-token
+        cache answered (True) or the token was fully verified (False).
+
+        A token verified before (same string, same JWKS, time claims still valid now) is
+        answered from :attr:`token_cache`; any other is parsed once and fully verified.
+
+        Raises:
+            InvalidToken: the token must be refused.
+            DependencyUnavailable: no signing keys could be fetched.
+        """
+        principal = self.token_cache.get(token, self.jwks.generation)
+        if principal is not None:
+            return principal, True
+        choice = _KeyChoice(self.jwks)
         try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
-            raise InvalidToken("not a JWS") from exc
-        if header.get("alg") != "RS256":
-            raise InvalidToken("algorithm")
-        kid = header.get("kid")
-        if not isinstance(kid, str) or not kid:
-            raise InvalidToken("no kid")
-        key = self.jwks.key(kid)
-        if key is None:
-            raise InvalidToken("unknown kid")
-        try:
-            claims = jwt.decode(
+            claims = self._decoder.decode(
                 token,
-                key=key.key,
-                algorithms=["RS256"],
+                key=choice,  # type: ignore[arg-type]  # resolved by _SinglePassJWS
+                algorithms=[ALGORITHM],
                 issuer=self._issuer,
                 leeway=LEEWAY_SECONDS,
                 options={
@@ -224,7 +468,10 @@ class Authenticator:
         except jwt.PyJWTError as exc:
             raise InvalidToken(type(exc).__name__) from exc
         check_claim_types(claims)
-        return self.principal(claims)
+        principal = self.principal(claims)
+        if choice.generation is not None:
+            self.token_cache.put(token, claims, principal, choice.generation)
+        return principal, False
 
     def principal(self, claims: Mapping[str, Any]) -> Principal:
         """The principal of verified claims (from a token, or from the gateway's authorizer).
@@ -265,10 +512,13 @@ class Authenticator:
         )
 
     def authenticate(self, token: str, request: ConnexionRequest) -> Principal | None:
-        """Verify once per request (both security schemes of an operation share the token)."""
+        """Verify once per request: the spec's alternative schemes carry the same token, so
+        its outcome, refusal included, is kept in the request's scope (never across requests:
+        see :class:`VerifiedTokenCache`)."""
         cached = request.scope.get(_PRINCIPAL_KEY)
         if cached is not None and cached[0] == token:
             return cached[1]  # type: ignore[no-any-return]
+        hit = None
         try:
             if self._trust_gateway:
                 claims = _gateway_claims(request.scope)
@@ -277,10 +527,13 @@ class Authenticator:
                     raise InvalidToken("issuer")
                 principal = self.principal(claims)
             else:
-                principal = self.verify(token)
+                principal, hit = self.verify_noting_cache(token)
         except InvalidToken as exc:
             logger.info("access token refused: %s", exc)
+            request.scope[_PRINCIPAL_KEY] = (token, None)
             return None
+        finally:
+            _note_cache_hit(request.scope, hit)
         request.scope[_PRINCIPAL_KEY] = (token, principal)
         return principal
 
@@ -312,6 +565,16 @@ def check_claim_types(claims: Mapping[str, Any]) -> None:
         isinstance(groups, list) and all(isinstance(group, str) for group in groups)
     ):
         raise InvalidToken("cognito:groups is not a list of strings")
+
+
+def _note_cache_hit(scope: Mapping[str, Any], hit: bool | None) -> None:
+    """Tell the access record (and so the request's metrics) whether the token cache hit."""
+    from currency_api.logs import SCOPE_KEY as ACCESS_KEY
+    from currency_api.logs import AccessRecord
+
+    record = scope.get(ACCESS_KEY)
+    if isinstance(record, AccessRecord) and hit is not None:
+        record.token_cache_hit = hit
 
 
 def _string_list(value: Any) -> tuple[str, ...]:
@@ -351,7 +614,7 @@ def current_principal() -> Principal:
     from connexion import request
 
     cached = request.scope.get(_PRINCIPAL_KEY)
-    if cached is None:
+    if cached is None or cached[1] is None:
         raise RuntimeError("no authenticated caller for this request")
     principal: Principal = cached[1]
     return principal

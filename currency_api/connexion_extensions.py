@@ -11,20 +11,37 @@ and inspects the security functions' signatures on every call.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
+from connexion import context
+from connexion.apps.abstract import AbstractApp
+from connexion.apps.asynchronous import AsyncApi, AsyncApp, AsyncASGIApp, AsyncOperation
 from connexion.datastructures import MediaTypeDict
+from connexion.decorators import StarletteDecorator
+from connexion.exceptions import UnsupportedMediaTypeProblem
 from connexion.json_schema import Draft4RequestValidator
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.main import ConnexionMiddleware
+from connexion.middleware.request_validation import (
+    RequestValidationAPI,
+    RequestValidationMiddleware,
+    RequestValidationOperation,
+)
+from connexion.operations import AbstractOperation
 from connexion.security import BearerSecurityHandler, OAuthSecurityHandler
 from connexion.utils import inspect_function_arguments, is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP
 from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
+from starlette.types import Receive, Scope, Send
 
 from currency_api.guards import StrictJSONBodyValidator
 
 _FORMAT_CHECKER: Final = Draft4Validator.FORMAT_CHECKER
+#: Connexion's own logger name for request validation (its messages stay where they were).
+logger = logging.getLogger("connexion.middleware.validation")
 
 
 #: Compiled validators by the identity of their schema (held, so the id stays unique).
@@ -135,3 +152,162 @@ def validator_map() -> dict[str, Any]:
 def security_map() -> dict[str, Any]:
     """``add_api(security_map=...)``: the handlers for the spec's ``oauth2`` and ``bearer``."""
     return {"oauth2": CachedOAuthSecurityHandler, "bearer": CachedBearerSecurityHandler}
+
+
+# Per-request construction done once (issue 12). Each class below overrides one method of
+# Connexion 3.3.0 (pinned: tests/unit/test_pinned_sources.py); its docstring says what the
+# original builds per request. Gains measured with bench/warm.py are in bench/RESULTS.md.
+
+
+class OnceStarletteDecorator(StarletteDecorator):  # type: ignore[misc]
+    """Connexion's ``StarletteDecorator.__call__`` builds, on every request, a URI parser and
+    the whole decorator chain (parameter decorator with ``inspect.signature`` of the handler,
+    response decorator, three ``functools.wraps``). Both depend only on the operation, so they
+    are built at its first request and reused; the request itself is built per request as
+    before, from the same scope and receive."""
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        built: list[Any] = []
+
+        @functools.wraps(function)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not built:
+                built.extend((self.uri_parser, self.decorate(function)))
+            uri_parser, decorated = built
+            request = self.framework.get_request(
+                uri_parser=uri_parser, scope=context.scope, receive=context.receive
+            )
+            return await decorated(request)
+
+        return wrapper
+
+
+class OnceAsyncOperation(AsyncOperation):  # type: ignore[misc]
+    """Connexion's ``AsyncOperation.fn`` is a property that builds a new ``StarletteDecorator``
+    and decorates the handler again on every request; here it is built once per operation."""
+
+    @functools.cached_property
+    def fn(self) -> Callable[..., Any]:
+        decorator = OnceStarletteDecorator(
+            pythonic_params=self.pythonic_params, jsonifier=self.jsonifier
+        )
+        return decorator(self._fn)
+
+
+class OnceAsyncApi(AsyncApi):  # type: ignore[misc]
+    def make_operation(self, operation: AbstractOperation) -> OnceAsyncOperation:
+        return OnceAsyncOperation.from_operation(  # type: ignore[no-any-return]
+            operation, pythonic_params=self.pythonic_params, jsonifier=self.jsonifier
+        )
+
+
+class OnceAsyncASGIApp(AsyncASGIApp):  # type: ignore[misc]
+    api_cls = OnceAsyncApi
+
+
+class CurrencyAsyncApp(AsyncApp):  # type: ignore[misc]
+    """Connexion's AsyncApp whose innermost app calls handlers through :class:`OnceAsyncOperation`.
+
+    ``AsyncApp.__init__`` only creates its ``AsyncASGIApp`` and passes every argument on to
+    ``AbstractApp.__init__``; this does the same with the subclass."""
+
+    def __init__(self, import_name: str, **kwargs: Any) -> None:
+        self._middleware_app = OnceAsyncASGIApp()
+        AbstractApp.__init__(self, import_name, **kwargs)
+
+
+class OnceRequestValidationOperation(RequestValidationOperation):  # type: ignore[misc]
+    """Connexion's ``RequestValidationOperation.__call__`` builds a URI parser and a parameter
+    validator (here: de-duplicating and grouping the parameters) for every request, a second
+    URI parser for the body validator, and a ``MediaTypeDict`` of the accepted media types.
+    They depend only on the operation: built at its first request (the operation's parameter
+    list is complete only once every middleware has built its operations) and reused. The
+    rest is Connexion's code, unchanged."""
+
+    _built: tuple[Any, Any, MediaTypeDict | None] | None = None
+
+    def _build(self) -> tuple[Any, Any, MediaTypeDict | None]:
+        if self._built is None:
+            operation = self._operation
+            uri_parser = operation._uri_parser_class(
+                operation.parameters, operation.body_definition()
+            )
+            validator = self._validator_map["parameter"](
+                operation.parameters,
+                uri_parser=uri_parser,
+                strict_validation=self.strict_validation,
+                security_query_params=self.security_query_params,
+            )
+            consumes = (
+                MediaTypeDict([(c.lower(), None) for c in operation.consumes])
+                if operation.consumes
+                else None
+            )
+            self._built = (uri_parser, validator, consumes)
+        return self._built
+
+    def validate_mime_type(self, mime_type: str) -> None:
+        consumes = self._build()[2]
+        if consumes is None:
+            return
+        if mime_type.lower() not in consumes:
+            raise UnsupportedMediaTypeProblem(
+                detail=f"Invalid Content-type ({mime_type}), expected {self._operation.consumes}"
+            )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        uri_parser, parameter_validator, _ = self._build()
+        parameter_validator.validate(scope)
+
+        headers = scope["headers"]
+        mime_type, encoding = self.extract_content_type(headers)
+        self.validate_mime_type(mime_type)
+
+        schema = self._operation.body_schema(mime_type)
+        if schema:
+            try:
+                body_validator = self._validator_map["body"][mime_type]
+            except KeyError:
+                logger.info(
+                    "Skipping validation. No validator registered for content type: %s.",
+                    mime_type,
+                )
+            else:
+                validator = body_validator(
+                    schema=schema,
+                    required=self._operation.request_body.get("required", False),
+                    nullable=is_nullable(self._operation.body_definition(mime_type)),
+                    encoding=encoding,
+                    strict_validation=self.strict_validation,
+                    uri_parser=uri_parser,
+                )
+                receive, scope = await validator.wrap_receive(receive, scope=scope)
+
+        await self.next_app(scope, receive, send)
+
+
+class OnceRequestValidationAPI(RequestValidationAPI):  # type: ignore[misc]
+    def make_operation(self, operation: AbstractOperation) -> OnceRequestValidationOperation:
+        return OnceRequestValidationOperation(
+            self.next_app,
+            operation=operation,
+            strict_validation=self.strict_validation,
+            validator_map=self.validator_map,
+        )
+
+
+class OnceRequestValidationMiddleware(RequestValidationMiddleware):  # type: ignore[misc]
+    api_cls = OnceRequestValidationAPI
+
+
+def middlewares(*, lifespan: bool) -> list[Any]:
+    """``AsyncApp(middlewares=...)``: Connexion's default list (which this argument replaces
+    whole: ServerError, Exception, SwaggerUI, Routing, Security, RequestValidation,
+    ResponseValidation, Lifespan, Context), with request validation built once per operation,
+    and without the lifespan layer where nothing sends lifespan events (Mangum with
+    ``lifespan="off"``, on Lambda)."""
+    return [
+        OnceRequestValidationMiddleware if middleware is RequestValidationMiddleware else middleware
+        for middleware in ConnexionMiddleware.default_middlewares
+        if lifespan or middleware is not LifespanMiddleware
+    ]

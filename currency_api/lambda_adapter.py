@@ -174,6 +174,7 @@ def build_adapter(
         authenticator=authenticator,
         offload_blocking=False,
         validate_spec=False,
+        lifespan=False,
         metrics=metrics,
     )
     return LambdaAdapter(

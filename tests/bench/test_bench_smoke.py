@@ -10,8 +10,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_bench_runs_end_to_end_and_prints_every_section(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--quick", "--packages", "venv"],
+    done = subprocess.run(  # noqa: S603 (our own interpreter and module)
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--quick",
+            "--packages",
+            "venv",
+            "--output",
+            str(tmp_path / "results.md"),  # outside the repository
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -23,3 +32,6 @@ def test_bench_runs_end_to_end_and_prints_every_section(tmp_path: Path) -> None:
         assert heading in done.stdout
     assert "-X importtime" in done.stdout
     assert "| 16 |" in done.stdout
+    written = (tmp_path / "results.md").read_text()
+    assert "## This run" in written
+    assert "### Token verification alone" in written

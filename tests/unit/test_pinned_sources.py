@@ -1,0 +1,125 @@
+"""Library internals that our subclasses override or rely on are the code they were written
+against: an upgrade that changes one fails here, naming it, so the override is re-read before
+it silently diverges (issue 12: PyJWT 2.15.1, Connexion 3.3.0).
+
+To accept a new version: read the new source of each failing entry, adapt the override in
+currency_api/ (its docstring says what it replaces and why), re-measure it in bench/, then
+update the hash here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+from typing import Any
+
+import pytest
+
+#: "module:Qualified.name" -> sha256 of inspect.getsource(), with what depends on it.
+PINNED: dict[str, tuple[str, str]] = {
+    # currency_api.auth._SinglePassJWS
+    "jwt.api_jws:PyJWS._decode_base64url_segment": (
+        "c00c1d4615f8809dd3f46a36f4fd4f8591cc0a9860afc2b7bc0182dc099159a4",
+        "replaced by a C-speed copy with the same accepted set and errors",
+    ),
+    "jwt.api_jws:PyJWS._verify_signature": (
+        "5059a16ea8a9ad7cac4f54af234c931bb6ef34d9cf1f378e3848162c96077482",
+        "wrapped: the key is chosen from the parsed header first",
+    ),
+    "jwt.api_jws:PyJWS.decode_complete": (
+        "72798f0f952f54e347d8148fb13fc390514f9ae8e4673e271a9c9a996244f8b2",
+        "must pass the caller's key through to _verify_signature, after one _load",
+    ),
+    "jwt.api_jws:PyJWS._load": (
+        "431d1ff11ddaa78d1826c530ef7c2441907fcd274b594af76b80a254ee7be581",
+        "must decode every segment through _decode_base64url_segment",
+    ),
+    "jwt.api_jwt:PyJWT.decode_complete": (
+        "6522ecbd95d6662f7e82e42c0324116424ef2c37b6716038c635488f5b38fdf6",
+        "must call self._jws.decode_complete, then validate the claims",
+    ),
+    "jwt.api_jwt:PyJWT.__init__": (
+        "a69dc9a994b318b572bc6561faa5533ffc8f14bf0cb1bc418026912de1ce9d90",
+        "keeps its JWS decoder in _jws, which Authenticator replaces",
+    ),
+    # currency_api.connexion_extensions: OnceAsyncOperation, OnceStarletteDecorator
+    "connexion.apps.asynchronous:AsyncOperation.fn": (
+        "9cad70e32840c9ec7ef2d6bb3c369f6dd1e884621146316d55588ea9c088d7ba",
+        "replaced by a cached property building the same decorator once",
+    ),
+    "connexion.decorators.main:ASGIDecorator.__call__": (
+        "7397ac94437e4d7eaf046aef93acce17a76b74e900adbc6117f5ef86b7e2d2e4",
+        "replaced: uri_parser and decorate() run at the first request only",
+    ),
+    "connexion.decorators.main:BaseDecorator.uri_parser": (
+        "140072be21d36da0e8f19717730254a3372dd8dceb83ffb9379d33fc71f8deae",
+        "must depend on the operation only (it is built once)",
+    ),
+    "connexion.decorators.main:BaseDecorator.decorate": (
+        "ecc6529a18274fdabfd122f4c2b286d429d29ef67d00094ac235976c55fd5fb8",
+        "must depend on the handler and operation only (it is built once)",
+    ),
+    "connexion.apps.asynchronous:AsyncApp.__init__": (
+        "624f5070177b0d80c27e493d7df9280d7cb6e3336835163e94f7b02f9e390df0",
+        "CurrencyAsyncApp repeats it with OnceAsyncASGIApp",
+    ),
+    "connexion.apps.asynchronous:AsyncApi.make_operation": (
+        "555eaf3ca12397b16afaa7936c6488b44141ad0d094fd7a8f04f7d034b77592e",
+        "OnceAsyncApi repeats it with OnceAsyncOperation",
+    ),
+    # currency_api.connexion_extensions: OnceRequestValidationOperation
+    "connexion.middleware.request_validation:RequestValidationOperation.__call__": (
+        "af472716211911b942041310f56e3fef4c450a9010c1c1d4c1cab2d16b80e248",
+        "copied with the URI parser and parameter validator built once",
+    ),
+    "connexion.middleware.request_validation:RequestValidationOperation.validate_mime_type": (
+        "cdb95c7df215a7ddca872885d0d187d11f8168fb34da5bf941f96c3b3d735e49",
+        "copied with the MediaTypeDict built once",
+    ),
+    "connexion.middleware.request_validation:RequestValidationAPI.make_operation": (
+        "55b32cb8b0ab229eedb57e573397f76bcb9ad3d217206d1fa06afb766db89026",
+        "OnceRequestValidationAPI repeats it with OnceRequestValidationOperation",
+    ),
+}
+
+
+def _resolve(path: str) -> Any:
+    module_name, _, qualname = path.partition(":")
+    target: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    return target.fget if isinstance(target, property) else target
+
+
+@pytest.mark.parametrize("path", sorted(PINNED))
+def test_overridden_library_code_is_the_pinned_version(path: str) -> None:
+    expected, reason = PINNED[path]
+    source = inspect.getsource(_resolve(path))
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    assert digest == expected, f"{path} changed upstream ({reason}): re-read the override"
+
+
+def test_connexion_default_middlewares_are_the_ones_our_list_replaces() -> None:
+    from connexion.middleware.main import ConnexionMiddleware
+
+    from currency_api.connexion_extensions import OnceRequestValidationMiddleware, middlewares
+
+    names = [m.__name__ for m in ConnexionMiddleware.default_middlewares]
+    assert names == [
+        "ServerErrorMiddleware",
+        "ExceptionMiddleware",
+        "SwaggerUIMiddleware",
+        "RoutingMiddleware",
+        "SecurityMiddleware",
+        "RequestValidationMiddleware",
+        "ResponseValidationMiddleware",
+        "LifespanMiddleware",
+        "ContextMiddleware",
+    ]
+    ours = [m.__name__ for m in middlewares(lifespan=True)]
+    assert ours == [
+        OnceRequestValidationMiddleware.__name__ if n == "RequestValidationMiddleware" else n
+        for n in names
+    ]
+    assert "LifespanMiddleware" not in [m.__name__ for m in middlewares(lifespan=False)]
