@@ -24,7 +24,7 @@ from connexion.resolver import Resolver
 from connexion.spec import OpenAPISpecification
 from connexion.utils import get_function_from_name
 
-from currency_api import auth, bounds, connexion_extensions, guards, problems
+from currency_api import auth, bounds, connexion_extensions, guards, problems, swagger_csp
 from currency_api.logs import REQUEST_ID_HEADER, AccessLog, RouteRecorder
 from currency_api.metrics import RequestMetrics
 from currency_api.middleware import (
@@ -100,7 +100,10 @@ def create_app(
         validate_responses=settings.validate_responses,
         swagger_ui_options=SwaggerUIOptions(
             swagger_ui_path="/ui",
-            swagger_ui_config={"persistAuthorization": True, "displayRequestDuration": True},
+            swagger_ui_config={
+                "persistAuthorization": settings.swagger_persist_authorization,
+                "displayRequestDuration": True,
+            },
         ),
     )
     document = load_spec(spec_path)
@@ -135,6 +138,9 @@ def create_app(
             ],
             max_age=600,
         )
+    app.add_middleware(
+        swagger_csp.SwaggerUIPolicy, position=MiddlewarePosition.BEFORE_EXCEPTION, document=document
+    )
     app.add_middleware(
         bounds.InputBounds,
         position=MiddlewarePosition.BEFORE_EXCEPTION,

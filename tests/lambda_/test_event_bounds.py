@@ -152,3 +152,12 @@ def test_a_signed_token_with_string_groups_is_a_401_through_lambda(
     event = http_api_v2("POST", "/currencies", headers=headers, body=euro(code="QGS"))
     result = handler(event, CONTEXT)
     assert result["statusCode"] == 401, result
+
+
+def test_swagger_ui_on_lambda_does_not_persist_the_pasted_token(handler: Handler) -> None:
+    result = handler(http_api_v2("GET", "/ui/swagger-ui-config.json"), CONTEXT)
+    assert result["statusCode"] == 200, result
+    assert json.loads(result["body"])["persistAuthorization"] is False
+    page = handler(http_api_v2("GET", "/ui/"), CONTEXT)
+    assert "frame-ancestors 'none'" in page["headers"]["content-security-policy"]
+    assert page["headers"]["x-frame-options"] == "DENY"
