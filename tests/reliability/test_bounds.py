@@ -207,3 +207,15 @@ def test_the_201_location_is_a_path_without_the_callers_host(
     response = with_host(live.port, "POST", "/currencies", headers, body)
     assert response.status == 201, response.body
     assert response.headers["location"] == "/currencies/QLO"
+
+
+def test_the_docs_state_the_bounds_the_spec_yields() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    assert f"{BOUNDS.max_query_parameters} query parameters and" in readme
+    assert f"{BOUNDS.max_query_bytes:,} bytes of query string" in readme
+    table = (root / "docs" / "hardening.md").read_text()
+    assert f"| **{BOUNDS.max_query_parameters}** |" in table
+    assert f"| **{BOUNDS.max_query_bytes:,} bytes** |" in table
