@@ -13,11 +13,18 @@ Knobs come from CDK context (cdk.json, or ``cdk synth -c currency-api:stage=dev`
 ``currency-api:logoutUrls``        extra sign-out URLs of the web client
 ``currency-api:domainPrefix``      Cognito hosted domain prefix
 ``currency-api:plusPlan``          Cognito Plus feature plan with threat protection
+``currency-api:alarmEmail``        an address the alarm topic mails (confirmed by it)
+``currency-api:alarmThresholds``   alarm thresholds to change, an object (or its JSON) of
+                                   infra.monitoring.AlarmThresholds fields, e.g.
+                                   ``{"latency_p99_ms": 500}``
+``currency-api:tracing``           X-Ray active tracing on the function; default true
 =================================  ======================================================
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import warnings
 from collections.abc import Mapping
@@ -30,6 +37,7 @@ warnings.filterwarnings("ignore", module=r"connexion(\.|$)")
 from aws_cdk import App, Environment, Validations  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
+from infra.monitoring import AlarmThresholds  # noqa: E402
 from infra.stack import CurrencyApiStack  # noqa: E402
 
 PREFIX: Final = "currency-api:"
@@ -66,10 +74,32 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
         logout_urls=_list(knob("logoutUrls", [])),
         domain_prefix=knob("domainPrefix"),
         plus_plan=_flag(knob("plusPlan", False)),
+        alarm_email=knob("alarmEmail") or None,
+        alarm_thresholds=thresholds(knob("alarmThresholds", {})),
+        tracing=_flag(knob("tracing", True)),
         analytics_reporting=False,
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
+
+
+def thresholds(value: Any) -> AlarmThresholds:
+    """AlarmThresholds with the given fields changed: a mapping, or its JSON text.
+
+    Raises:
+        ValueError: not an object, an unknown field, or a value that is not a number.
+    """
+    changes = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(changes, Mapping):
+        raise ValueError(f"alarmThresholds must be an object, not {value!r}")
+    known = {field.name: field.type for field in dataclasses.fields(AlarmThresholds)}
+    unknown = sorted(set(changes) - set(known))
+    if unknown:
+        raise ValueError(f"alarmThresholds: unknown {', '.join(unknown)}; known: {sorted(known)}")
+    for name, number in changes.items():
+        if isinstance(number, bool) or not isinstance(number, int | float) or number <= 0:
+            raise ValueError(f"alarmThresholds: {name} must be a positive number, not {number!r}")
+    return dataclasses.replace(AlarmThresholds(), **changes)
 
 
 def _flag(value: Any) -> bool:

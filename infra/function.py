@@ -55,6 +55,8 @@ class ApiFunction(Construct):
         log_retention: how long the function's logs are kept.
         log_level: the app's and the runtime's log level.
         retain: keep the log group and the cursor secret when the stack is deleted.
+        metrics_namespace: the namespace of the app's EMF metrics (METRICS_NAMESPACE).
+        tracing: X-Ray active tracing (the role may then write trace segments).
     """
 
     def __init__(
@@ -74,6 +76,8 @@ class ApiFunction(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
         log_level: str = "INFO",
         retain: bool = True,
+        metrics_namespace: str = "CurrencyApi",
+        tracing: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         removal = RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY
@@ -120,6 +124,7 @@ class ApiFunction(Construct):
             memory_size=memory_size,
             timeout=timeout or Duration.seconds(20),
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS,
+            tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=lambda_.ApplicationLogLevel(log_level.upper()),
@@ -133,6 +138,7 @@ class ApiFunction(Construct):
                 cors_allow_origins=cors_allow_origins,
                 trust_gateway_claims=trust_gateway_claims,
                 log_level=log_level,
+                metrics_namespace=metrics_namespace,
             ),
         )
         acknowledge(
@@ -144,6 +150,16 @@ class ApiFunction(Construct):
                 "machines have. Moving on is one constant (infra.bundling.LAMBDA_PYTHON)."
             ),
         )
+        if tracing:
+            acknowledge(
+                self.role,
+                "AwsSolutions-IAM5[Resource::*]",
+                reason=(
+                    "X-Ray active tracing needs xray:PutTraceSegments and "
+                    "xray:PutTelemetryRecords, which support no resource-level permissions "
+                    "(Resource '*' is the only form, AWS X-Ray developer guide)."
+                ),
+            )
         # CDK makes the function DependsOn its role although Role: GetAtt already orders them;
         # cfn-lint's W3005 says so. Harmless, and not ours to change.
         cfn_function = self.function.node.default_child
@@ -178,6 +194,7 @@ def environment(
     cors_allow_origins: Sequence[str],
     trust_gateway_claims: bool,
     log_level: str,
+    metrics_namespace: str = "CurrencyApi",
 ) -> Mapping[str, str]:
     """The variables currency_api.settings.Settings.from_env reads.
 
@@ -194,4 +211,7 @@ def environment(
         "CORS_ALLOW_ORIGINS": ",".join(cors_allow_origins),
         "VALIDATE_RESPONSES": "false",
         "LOG_LEVEL": log_level.upper(),
+        # One EMF record per request on stdout (currency_api.metrics; docs/metrics.md).
+        "METRICS": "emf",
+        "METRICS_NAMESPACE": metrics_namespace,
     }

@@ -25,10 +25,11 @@ import currency_api
 from currency_api.auth import READ_SCOPE
 from currency_api.settings import Settings
 from infra.bundling import LambdaAsset, lambda_asset
-from infra.data import CurrencyTable
+from infra.data import STORE_ACTIONS, CurrencyTable
 from infra.function import ApiFunction
 from infra.http_api import SpecHttpApi, gateway_routes
 from infra.identity import CurrencyUserPool
+from infra.monitoring import AlarmThresholds, ApiMonitoring, dynamodb_operations
 from infra.spec_routes import load_spec, resource_server, routes_from_spec
 
 #: The repository root: where currency_api/, handlers/ and spec/ are.
@@ -69,6 +70,10 @@ class CurrencyApiStack(Stack):
         admin_group: the Cognito group whose users may write.
         spec_path: the OpenAPI document to generate routes from.
         asset: prebuilt function code (tests); default: built from the repository.
+        alarm_thresholds: the alarms' thresholds (infra/monitoring.py, defaults and
+            reasons in infra/README.md).
+        alarm_email: an address the alarm topic mails (the recipient confirms it).
+        tracing: X-Ray active tracing on the function.
 
     Raises:
         infra.spec_routes.UnexpressibleSpecError: the spec asks for what the gateway cannot
@@ -96,6 +101,9 @@ class CurrencyApiStack(Stack):
         admin_group: str = DEFAULT_ADMIN_GROUP,
         spec_path: Path = SPEC_PATH,
         asset: LambdaAsset | None = None,
+        alarm_thresholds: AlarmThresholds | None = None,
+        alarm_email: str | None = None,
+        tracing: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -106,6 +114,8 @@ class CurrencyApiStack(Stack):
 
         api_routes = gateway_routes(routes)
         function_asset = asset or lambda_asset(REPO_ROOT)
+        #: Where the function's EMF metrics go (alarms and dashboard read the same name).
+        self.metrics_namespace = f"CurrencyApi/{stage}"
 
         data = CurrencyTable(self, "Data", retain=retain)
         http_api = SpecHttpApi(
@@ -145,6 +155,8 @@ class CurrencyApiStack(Stack):
             timeout=timeout,
             log_retention=log_retention,
             retain=retain,
+            metrics_namespace=self.metrics_namespace,
+            tracing=tracing,
         )
         http_api.add_routes(
             api_routes, handler=function.alias, issuer=auth.issuer, audience=auth.client_ids
@@ -153,6 +165,20 @@ class CurrencyApiStack(Stack):
         self.auth = auth
         self.function = function
         self.http_api = http_api
+
+        self.monitoring = ApiMonitoring(
+            self,
+            "Monitoring",
+            operations=[route.operation_id for route in routes],
+            prefix=f"currency-api-{stage}",
+            thresholds=alarm_thresholds,
+            alarm_email=alarm_email,
+        )
+        self.monitoring.add_operations(self.metrics_namespace, label="Lambda")
+        self.monitoring.add_http_api(http_api.api, http_api.access_logs, self.metrics_namespace)
+        self.monitoring.add_function(function.function)
+        self.monitoring.add_table(data.table, dynamodb_operations(STORE_ACTIONS))
+        self.monitoring.finish()
 
         CfnOutput(self, "ApiUrl", value=http_api.url, description="Base URL of the API")
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
@@ -172,3 +198,17 @@ class CurrencyApiStack(Stack):
         CfnOutput(self, "AuthorizeUrl", value=auth.authorize_url)
         CfnOutput(self, "TableName", value=data.table.table_name)
         CfnOutput(self, "AdminGroup", value=admin_group)
+        CfnOutput(
+            self,
+            "AlarmTopicArn",
+            value=self.monitoring.topic.topic_arn,
+            description="SNS topic every alarm notifies: subscribe pagers or chat here",
+        )
+        CfnOutput(
+            self,
+            "DashboardUrl",
+            value=(
+                f"https://console.aws.amazon.com/cloudwatch/home?region={Aws.REGION}"
+                f"#dashboards:name=currency-api-{stage}"
+            ),
+        )

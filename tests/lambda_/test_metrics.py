@@ -140,3 +140,15 @@ def test_token_cache_hit_is_0_for_a_new_token_and_1_when_it_comes_again(
         handler(event, LambdaContext())
         hits.append(metric(one_record(capsys.readouterr().out), "TokenCacheHit"))
     assert hits == [0, 1]
+
+
+def test_a_token_seen_before_is_a_token_cache_hit(
+    handler: Handler, admin: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = http_api_v2("GET", "/currencies/XXX", headers=admin)
+    handler(event, LambdaContext())
+    first = one_record(capsys.readouterr().out)
+    handler(event, LambdaContext())
+    second = one_record(capsys.readouterr().out)
+
+    assert (metric(first, "TokenCacheHit"), metric(second, "TokenCacheHit")) == (0, 1)
