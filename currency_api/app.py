@@ -24,7 +24,15 @@ from connexion.resolver import Resolver
 from connexion.spec import OpenAPISpecification
 from connexion.utils import get_function_from_name
 
-from currency_api import auth, bounds, connexion_extensions, guards, problems, swagger_csp
+from currency_api import (
+    auth,
+    bounds,
+    connexion_extensions,
+    guards,
+    problems,
+    spec_cache,
+    swagger_csp,
+)
 from currency_api.logs import REQUEST_ID_HEADER, AccessLog, RouteRecorder
 from currency_api.metrics import RequestMetrics
 from currency_api.middleware import (
@@ -149,6 +157,7 @@ def create_app(
     app.add_middleware(
         guards.RequestGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, realm=REALM
     )
+    app.add_middleware(spec_cache.SpecDocumentCache, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(
         BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=settings.max_body_bytes
     )

@@ -86,6 +86,9 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
             return text.normalized(document)
         except text.TextRuleBroken as exc:
             raise BadRequestProblem(detail=str(exc)) from None
+        except RecursionError:
+            # Deeper than Python's recursion limit, though the C parser read it.
+            raise BadRequestProblem(detail=MALFORMED) from None
 
 
 class RequestGuard:

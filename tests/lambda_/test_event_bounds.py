@@ -161,3 +161,15 @@ def test_swagger_ui_on_lambda_does_not_persist_the_pasted_token(handler: Handler
     page = handler(http_api_v2("GET", "/ui/"), CONTEXT)
     assert "frame-ancestors 'none'" in page["headers"]["content-security-policy"]
     assert page["headers"]["x-frame-options"] == "DENY"
+
+
+@pytest.mark.parametrize("stage", ["$default", "prod"])
+def test_the_spec_documents_are_conditional_on_lambda(handler: Handler, stage: str) -> None:
+    for path in ("/openapi.json", "/openapi.yaml"):
+        first = handler(http_api_v2("GET", path, stage=stage), CONTEXT)
+        assert first["statusCode"] == 200, first
+        etag = first["headers"]["etag"]
+        again = http_api_v2("GET", path, stage=stage, headers={"if-none-match": etag})
+        result = handler(again, CONTEXT)
+        assert result["statusCode"] == 304, result
+        assert result["headers"]["etag"] == etag
