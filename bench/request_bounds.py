@@ -42,7 +42,9 @@ def build_app() -> tuple[Any, Callable[[], None]]:
     local.point_boto3_at(endpoint)
     import boto3
 
-    cognito = local.provision_cognito(boto3.client("cognito-idp", region_name=local.REGION), endpoint)
+    cognito = local.provision_cognito(
+        boto3.client("cognito-idp", region_name=local.REGION), endpoint
+    )
     settings = local.settings_for(cognito)
     store = CurrencyStore(create_client(settings.region), settings.table_name, "bench")
     store.ensure_table()

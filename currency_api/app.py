@@ -16,6 +16,8 @@ from connexion.exceptions import (
     OAuthProblem,
     OAuthResponseProblem,
     OAuthScopeProblem,
+    ProblemException,
+    UnsupportedMediaTypeProblem,
 )
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
@@ -23,6 +25,7 @@ from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from connexion.spec import OpenAPISpecification
 from connexion.utils import get_function_from_name
+from starlette.exceptions import HTTPException
 
 from currency_api import (
     auth,
@@ -32,6 +35,7 @@ from currency_api import (
     problems,
     spec_cache,
     swagger_csp,
+    validation,
 )
 from currency_api.logs import REQUEST_ID_HEADER, AccessLog, RouteRecorder
 from currency_api.metrics import RequestMetrics
@@ -119,7 +123,7 @@ def create_app(
         app.add_api(
             document,
             resolver=Resolver(function_resolver=handler_for),
-            validator_map=connexion_extensions.validator_map(),
+            validator_map=validation.validator_map(),
             security_map=connexion_extensions.security_map(),
         )
 
@@ -172,10 +176,16 @@ def create_app(
     )
     app.add_middleware(RouteRecorder, position=MiddlewarePosition.BEFORE_SECURITY)
 
+    # Every error, whoever raises it, is rendered by currency_api.problems (the most specific
+    # class registered wins: Starlette looks the exception's MRO up). These replace
+    # Connexion's own renderers of ProblemException, HTTPException and Exception.
     app.add_error_handler(problems.DomainError, problems.domain_error_handler)
     app.add_error_handler(BadRequestProblem, guards.bad_request_handler)
+    app.add_error_handler(UnsupportedMediaTypeProblem, guards.media_type_handler(document))
     app.add_error_handler(OAuthProblem, _unauthorized)
     app.add_error_handler(OAuthScopeProblem, _forbidden)
+    app.add_error_handler(ProblemException, guards.problem_exception_handler)
+    app.add_error_handler(HTTPException, guards.http_exception_handler)
     app.add_error_handler(Exception, problems.unexpected_error_handler)
     app.add_middleware(
         AllowFromSpec, position=MiddlewarePosition.BEFORE_EXCEPTION, document=document

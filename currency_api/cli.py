@@ -16,8 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve the API with uvicorn")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    # HOST and PORT: how a container platform sets them (the Dockerfile does).
+    serve.add_argument("--host", default=os.environ.get("HOST") or "127.0.0.1")
+    serve.add_argument("--port", type=_positive, default=os.environ.get("PORT") or "8000")
     serve.add_argument(
         "--aws",
         action="store_true",
@@ -84,7 +85,7 @@ def _serve(args: argparse.Namespace) -> int:
     from currency_api.server import serve_aws, uvicorn_options
 
     # JSON lines for every logger; the app writes the access log, so uvicorn's is off.
-    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"), pid=args.aws)
     busy = _port_in_use(args.host, args.port)
     if busy:
         # Fail before provisioning anything: the local state of a server already running

@@ -4,21 +4,38 @@ parsed strictly, a repeated ``Authorization`` header, and CORS refusals as probl
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator
+import logging
+from collections.abc import AsyncGenerator, Callable, Mapping
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
-from connexion.exceptions import BadRequestProblem
+from connexion.exceptions import NonConformingResponse, ProblemException
+from connexion.middleware.abstract import ROUTING_CONTEXT
 from connexion.validators import JSONRequestBodyValidator
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from currency_api import text
-from currency_api.problems import PROBLEM_JSON, problem_body, problem_response, send_problem
+from currency_api.problems import (
+    PROBLEM_JSON,
+    UNEXPECTED,
+    RequestInvalid,
+    UnsupportedMediaType,
+    Violation,
+    domain_response,
+    problem_body,
+    problem_response,
+    send_problem,
+    shown,
+)
+from currency_api.text import TextRuleBroken, normalized
 
 if TYPE_CHECKING:
     from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+
+logger = logging.getLogger(__name__)
 
 #: What a malformed body is told (the parser's own message could echo the body).
 MALFORMED: Final = "The request body is not valid JSON text (RFC 8259) in UTF-8."
@@ -50,7 +67,7 @@ def parse_json(raw: bytes) -> Any:
     which duplicate wins, so a duplicate is refused rather than silently resolved.
 
     Raises:
-        BadRequestProblem: invalid UTF-8, invalid JSON, a duplicate member, a non-JSON
+        RequestInvalid: invalid UTF-8, invalid JSON, a duplicate member, a non-JSON
             constant, a lone surrogate escape, nesting too deep for the parser
             (RecursionError), or a number too long to convert.
     """
@@ -66,11 +83,17 @@ def parse_json(raw: bytes) -> Any:
         json.dumps(document, ensure_ascii=False).encode("utf-8")
         return document
     except DuplicateKey as exc:
-        raise BadRequestProblem(detail=f"The member '{exc}' appears twice in an object.") from None
+        member = shown(exc)
+        raise RequestInvalid(
+            [Violation(f"names the member '{member}' twice in one object", pointer="")],
+            f"The member '{member}' appears twice in an object.",
+        ) from None
     except (ValueError, RecursionError):
         # UnicodeDecodeError, UnicodeEncodeError (a lone surrogate) and JSONDecodeError are
         # ValueErrors, as is an integer over sys.get_int_max_str_digits() digits.
-        raise BadRequestProblem(detail=MALFORMED) from None
+        raise RequestInvalid(
+            [Violation("is not valid JSON text in UTF-8", pointer="")], MALFORMED
+        ) from None
 
 
 class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
@@ -83,12 +106,14 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     async def _parse(self, stream: AsyncGenerator[bytes], scope: Scope) -> Any:
         document = parse_json(b"".join([chunk async for chunk in stream]))
         try:
-            return text.normalized(document)
-        except text.TextRuleBroken as exc:
-            raise BadRequestProblem(detail=str(exc)) from None
+            return normalized(document)
+        except TextRuleBroken as exc:
+            raise RequestInvalid([Violation(exc.detail, pointer=exc.pointer)]) from None
         except RecursionError:
             # Deeper than Python's recursion limit, though the C parser read it.
-            raise BadRequestProblem(detail=MALFORMED) from None
+            raise RequestInvalid(
+                [Violation("is not valid JSON text in UTF-8", pointer="")], MALFORMED
+            ) from None
 
 
 class RequestGuard:
@@ -158,21 +183,104 @@ def _lower_media_type(scope: Scope) -> None:
         headers["content-type"] = f"{lowered}{semicolon}{parameters}"
 
 
-#: Longest ``detail`` of a 400 from request validation, in characters.
+#: Longest ``detail`` taken over from a framework exception, in characters.
 MAX_DETAIL: Final = 200
+
+# Framework-raised errors, rendered by the one problem renderer (currency_api.problems). Each
+# handler builds its ``detail`` from the exception's type and the request, never from the
+# framework's message, which speaks Python (reprs, lists) and may echo a caller's value whole.
+
+
+def http_exception_handler(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """Starlette's ``HTTPException``: routing's 404 (no spec path matches) and 405 (the path
+    does not take the method; ``AllowFromSpec`` sets ``Allow``), Swagger UI's static files."""
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    title = _phrase(status)
+    path = shown(request.scope.get("path", ""))
+    if status == 404:
+        detail = f"No resource of this API is at the path {path}."
+    elif status == 405:
+        method = shown(request.scope.get("method", ""))
+        detail = f"The path {path} does not take {method}; the Allow header lists what it takes."
+    else:
+        detail = _fallback_detail(status)
+    return problem_response(status, title, detail, dict(exc.headers or {}))
+
+
+def media_type_handler(
+    document: Mapping[str, Any],
+) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
+    """The handler of Connexion's ``UnsupportedMediaTypeProblem`` (415): names the media type
+    received (shortened) and the ones the operation takes, from the spec ``document``."""
+    accepted = _media_types_by_operation(document)
+
+    def handler(request: ConnexionRequest, _exc: Exception) -> ConnexionResponse:
+        routing = request.scope.get("extensions", {}).get(ROUTING_CONTEXT, {})
+        media_types = accepted.get(str(routing.get("operation_id")), ())
+        received = request.headers.get("content-type", "").partition(";")[0].strip()
+        return domain_response(UnsupportedMediaType(received, media_types or ["JSON"]))
+
+    return handler
+
+
+def _media_types_by_operation(document: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Request media types by operationId, under both names Connexion may route by: the bare
+    operationId and the one joined to its ``x-openapi-router-controller``."""
+    found: dict[str, list[str]] = {}
+    for item in (document.get("paths") or {}).values():
+        for operation in item.values():
+            if not isinstance(operation, Mapping) or "operationId" not in operation:
+                continue
+            content = list((operation.get("requestBody") or {}).get("content") or {})
+            operation_id = str(operation["operationId"])
+            found[operation_id] = content
+            controller = operation.get("x-openapi-router-controller")
+            if controller:
+                found[f"{controller}.{operation_id}"] = content
+    return found
+
+
+def problem_exception_handler(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """Any other Connexion ``ProblemException``. A response that breaks the spec (response
+    validation, on in tests) is a bug: 500, the schema's complaint only in the log."""
+    assert isinstance(exc, ProblemException)
+    if isinstance(exc, NonConformingResponse):
+        logger.error("response breaks the spec: %s", shown(exc.detail, MAX_DETAIL))
+        return problem_response(500, "Internal Server Error", RESPONSE_BREAKS_SPEC)
+    status = int(exc.status)
+    title = str(exc.title or _phrase(status))
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+    if status >= 500:
+        logger.error("%s %s", status, type(exc).__name__)
+        detail = UNEXPECTED
+    return problem_response(
+        status, title, shown(detail or _fallback_detail(status), MAX_DETAIL), exc.headers
+    )
+
+
+#: The ``detail`` of a 500 from response validation.
+RESPONSE_BREAKS_SPEC: Final = "The server met an unexpected error: its answer broke the API's spec."
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _fallback_detail(status: int) -> str:
+    if status >= 500:
+        return UNEXPECTED
+    return "The request cannot be answered as it is."
 
 
 def bad_request_handler(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    """Connexion's request-validation 400, with a short ``detail``.
-
-    Connexion's detail holds the failing schema and the whole offending value (a 10 KB path
-    segment comes back whole): keep the first line, at most :data:`MAX_DETAIL` characters.
-    """
+    """A ``BadRequestProblem`` raised outside our validators (they raise RequestInvalid), with
+    its ``detail`` cut to its first line and :data:`MAX_DETAIL` characters."""
     detail = str(getattr(exc, "detail", None) or "The request does not match the API.")
-    detail = detail.split("\n", 1)[0]
-    if len(detail) > MAX_DETAIL:
-        detail = detail[: MAX_DETAIL - 1] + "…"
-    return problem_response(400, "Bad Request", detail)
+    return problem_response(400, "Bad Request", shown(detail.split("\n", 1)[0], MAX_DETAIL))
 
 
 class ProblemCORSMiddleware(CORSMiddleware):

@@ -64,7 +64,12 @@ _errors = logging.getLogger(__name__)
 class JsonFormatter(logging.Formatter):
     """A record as one JSON object: ``time`` (RFC 3339, UTC, ms), ``level``, ``logger``,
     ``message`` and every ``extra=`` field. An exception contributes only its type
-    (``error``): never a traceback, which can hold request data."""
+    (``error``): never a traceback, which can hold request data. With ``pid``, also the
+    process id (``pid``), which tells the worker processes of one server apart."""
+
+    def __init__(self, *, pid: bool = False) -> None:
+        super().__init__()
+        self.pid = pid
 
     def format(self, record: logging.LogRecord) -> str:
         created = datetime.fromtimestamp(record.created, UTC)
@@ -74,6 +79,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        if self.pid:
+            entry["pid"] = record.process
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
                 entry[key] = value
@@ -82,19 +89,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def configure_logging(level: str = "INFO") -> None:
+def configure_logging(level: str = "INFO", *, pid: bool = False) -> None:
     """Format every log record as a JSON line, at ``level`` (a logging level name).
 
     The root logger's handlers keep their destination and get :class:`JsonFormatter` (on
     Lambda that is the runtime's handler, which frames each record for CloudWatch Logs);
     without any, a stdout handler is added (the local server). Called by the entry points
-    (Lambda, ``currency-api serve``), not by create_app.
+    (Lambda, ``currency-api serve``), not by create_app. ``pid`` adds the process id to each
+    line (``serve --aws``, whose workers share one output).
     """
     root = logging.getLogger()
     if not root.handlers:
         root.addHandler(logging.StreamHandler(sys.stdout))
     for handler in root.handlers:
-        handler.setFormatter(JsonFormatter())
+        handler.setFormatter(JsonFormatter(pid=pid))
     numeric = logging.getLevelName(level.upper())
     root.setLevel(numeric if isinstance(numeric, int) else logging.INFO)
     quiet_loggers(root.level)

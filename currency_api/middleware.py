@@ -6,12 +6,11 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from connexion.exceptions import BadRequestProblem
 from connexion.uri_parsing import OpenAPIURIParser
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from currency_api.problems import send_problem
+from currency_api.problems import RequestInvalid, Violation, send_problem
 
 
 class ScopeInjector:
@@ -183,13 +182,15 @@ class SingleValueURIParser(OpenAPIURIParser):  # type: ignore[misc]
             for name, values in params.items():
                 schema = self.param_schemas.get(name)
                 if schema and schema.get("type") != "array" and len(values) > 1:
-                    raise BadRequestProblem(detail=f"Query parameter '{name}' is repeated.")
+                    raise RequestInvalid(
+                        [Violation("must be given once", parameter=name, location="query")]
+                    )
                 if schema and schema.get("type") == "integer":
                     for value in values:
                         if not _INTEGER.fullmatch(value):
-                            raise BadRequestProblem(
-                                detail=f"query parameter '{name}' must be an integer written "
-                                "in ASCII digits (0-9)."
+                            detail = "must be an integer written in ASCII digits (0-9)"
+                            raise RequestInvalid(
+                                [Violation(detail, parameter=name, location="query")]
                             )
         resolved: dict[str, Any] = super().resolve_params(params, _in)
         return resolved

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
 if TYPE_CHECKING:
     # The exceptions need no web framework (bench/ reuses them); responses import it late.
@@ -29,6 +30,10 @@ class DomainError(Exception):
 
     def headers(self) -> dict[str, str]:
         """Extra response headers for this problem."""
+        return {}
+
+    def extensions(self) -> dict[str, Any]:
+        """Extension members of the problem (RFC 9457 section 3.2), after the standard ones."""
         return {}
 
 
@@ -77,9 +82,104 @@ class InvalidRequest(DomainError):
     title = "Bad Request"
 
 
-class InvalidCursor(InvalidRequest):
+#: Longest echo of a caller's value (a header, a parameter, a member name) in a problem or a
+#: log line, in characters: enough to recognise it, too short to reflect a payload.
+MAX_ECHO: Final = 64
+
+
+def shown(value: object, limit: int = MAX_ECHO) -> str:
+    """``value`` as text, cut to ``limit`` characters (the last one then ``…``): every caller
+    value a problem or a log line repeats goes through this."""
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+Location = Literal["query", "path", "header"]
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One way a request breaks the contract: a member of the body (``pointer``, a JSON
+    Pointer, RFC 6901) or a parameter (``parameter`` and ``location``), and what is wrong
+    (``detail``, for example ``must be at least 1``). Rendered as the spec's ``Violation``."""
+
+    detail: str
+    pointer: str | None = None
+    parameter: str | None = None
+    location: Location | None = None
+
+    def as_json(self) -> dict[str, str]:
+        """The spec's ``Violation`` object, members in its order."""
+        member: dict[str, str] = {}
+        if self.pointer is not None:
+            member["pointer"] = self.pointer
+        if self.parameter is not None:
+            member["parameter"] = self.parameter
+            if self.location is not None:
+                member["in"] = self.location
+        member["detail"] = self.detail
+        return member
+
+    def sentence(self) -> str:
+        """The violation as a sentence: ``The query parameter 'limit' must be at least 1.``"""
+        if self.parameter is not None:
+            kind = "header" if self.location == "header" else f"{self.location} parameter"
+            subject = f"The {kind} '{self.parameter}'"
+        elif self.pointer:
+            subject = f"The body member {self.pointer}"
+        else:
+            subject = "The request body"
+        return f"{subject} {self.detail}."
+
+
+class RequestInvalid(InvalidRequest):
+    """The request breaks the spec: one or more :class:`Violation`, in the order found.
+
+    The problem's ``detail`` is the first violation as a sentence (or ``detail``), and its
+    ``errors`` extension member lists them all.
+    """
+
+    def __init__(self, violations: Sequence[Violation], detail: str | None = None) -> None:
+        if not violations:
+            raise ValueError("a RequestInvalid needs at least one violation")
+        self.violations = tuple(violations)
+        text = detail or self.violations[0].sentence()
+        if detail is None and len(self.violations) > 1:
+            text = f"{text[:-1]}; {len(self.violations) - 1} more in errors."
+        super().__init__(text)
+
+    def extensions(self) -> dict[str, Any]:
+        return {"errors": [violation.as_json() for violation in self.violations]}
+
+
+class UnsupportedMediaType(DomainError):
+    """The body's media type is not one the operation takes (RFC 9110 section 15.5.16)."""
+
+    status = 415
+    title = "Unsupported Media Type"
+
+    def __init__(self, received: str | None, accepted: Sequence[str]) -> None:
+        wanted = " or ".join(accepted)
+        if received:
+            detail = f"The media type '{shown(received)}' is not accepted; send {wanted}."
+        else:
+            detail = f"The body needs a Content-Type: send {wanted}."
+        super().__init__(detail)
+        self.violation = Violation(f"must be {wanted}", parameter="Content-Type", location="header")
+
+    def extensions(self) -> dict[str, Any]:
+        return {"errors": [self.violation.as_json()]}
+
+
+class UnknownCursor(DomainError):
+    """A cursor of the right form that this API did not issue (or that was altered, or signed
+    with a key since rotated): the page it names does not exist."""
+
+    status = 404
+    title = "Not Found"
+
     def __init__(self) -> None:
-        super().__init__("The cursor was not issued by this API or has been altered.")
+        super().__init__("No page starts at this cursor; list again from the first page.")
 
 
 class PayloadTooLarge(DomainError):
@@ -104,12 +204,22 @@ class DependencyUnavailable(DomainError):
         return {"Retry-After": str(self.retry_after_seconds)}
 
 
-def problem_body(status: int, title: str, detail: str | None = None, **extra: Any) -> bytes:
-    """Serialize an RFC 9457 problem object with ``type`` ``about:blank``."""
+def problem_body(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    extensions: Mapping[str, Any] | None = None,
+) -> bytes:
+    """The one serialization of every problem the API sends (RFC 9457).
+
+    Members in the order ``type`` (always ``about:blank``: the status says it all), ``title``,
+    ``status``, ``detail``, then the extension members (``errors``); compact JSON in UTF-8
+    (``ensure_ascii=False``).
+    """
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
-    body.update(extra)
+    body.update(extensions or {})
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -119,10 +229,11 @@ async def send_problem(
     title: str,
     detail: str,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> None:
     """Answer with a problem+json directly on an ASGI ``send`` (for middlewares that refuse a
     request before Connexion's exception handling sees it)."""
-    body = problem_body(status, title, detail)
+    body = problem_body(status, title, detail, extensions)
     raw_headers = [
         (b"content-type", PROBLEM_JSON.encode()),
         (b"content-length", str(len(body)).encode()),
@@ -133,18 +244,30 @@ async def send_problem(
 
 
 def problem_response(
-    status: int, title: str, detail: str | None = None, headers: Mapping[str, str] | None = None
+    status: int,
+    title: str,
+    detail: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> ConnexionResponse:
-    """A ConnexionResponse carrying a problem+json body."""
+    """A ConnexionResponse carrying a problem+json body (:func:`problem_body`), with its
+    ``Content-Type`` set: operations that declare ``application/json`` too would otherwise
+    fail Connexion's response check."""
     from connexion.lifecycle import ConnexionResponse
 
     return ConnexionResponse(
         status_code=status,
         mimetype=PROBLEM_JSON,
         content_type=PROBLEM_JSON,
-        body=problem_body(status, title, detail),
+        body=problem_body(status, title, detail, extensions),
         headers=dict(headers or {}),
     )
+
+
+def domain_response(exc: DomainError) -> ConnexionResponse:
+    """The problem of a DomainError: its status, title, message as ``detail``, headers and
+    extension members."""
+    return problem_response(exc.status, exc.title, str(exc), exc.headers(), exc.extensions())
 
 
 def domain_error_handler(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -152,7 +275,7 @@ def domain_error_handler(_request: ConnexionRequest, exc: Exception) -> Connexio
     assert isinstance(exc, DomainError)
     if exc.status >= 500:
         logger.warning("dependency problem: %s", type(exc).__name__)
-    return problem_response(exc.status, exc.title, str(exc), exc.headers())
+    return domain_response(exc)
 
 
 #: The ``detail`` of every 500: a bug, and nothing of it is disclosed.

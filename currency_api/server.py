@@ -87,7 +87,7 @@ def aws_app() -> AsyncApp:
     from currency_api.settings import Settings
 
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, pid=True)
     return create_app(settings)
 
 

@@ -36,8 +36,10 @@ from currency_api.problems import (
     CurrencyExists,
     CurrencyNotFound,
     DependencyUnavailable,
-    InvalidCursor,
     PreconditionFailed,
+    RequestInvalid,
+    UnknownCursor,
+    Violation,
     WriteConflict,
 )
 
@@ -102,6 +104,11 @@ _CODE = re.compile(r"^[A-Z]{3}$")
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 _MAC_BYTES = 16
+#: Every cursor the codec issues: base64url (RFC 4648 section 5) without padding of the
+#: 11-byte payload ``{"c":"EUR"}`` and the MAC, 27 bytes, so always 36 characters. The spec's
+#: ``Cursor`` parameter declares exactly this pattern (tests/unit/test_cursor.py compares).
+CURSOR_PATTERN: Final = "^[A-Za-z0-9_-]{36}$"
+_CURSOR = re.compile(CURSOR_PATTERN)
 
 
 def _unchanged_since(current: Mapping[str, Any]) -> dict[str, Any]:
@@ -255,27 +262,32 @@ class CursorCodec:
     def decode(self, cursor: str) -> str:
         """The currency code after which the next page starts.
 
+        The form is checked first, exactly as the spec's pattern does (:data:`CURSOR_PATTERN`),
+        so the store refuses what the spec refuses and nothing of that form as malformed.
+
         Raises:
-            InvalidCursor: the cursor is not one this codec issued, or it was altered.
+            RequestInvalid: the cursor does not have the form the codec issues (400).
+            UnknownCursor: it has the form, but this codec did not issue it, or it was
+                altered, or signed with another key (404: no page starts there).
         """
+        if not _CURSOR.fullmatch(cursor):
+            raise RequestInvalid(
+                [Violation(f"must match {CURSOR_PATTERN}", parameter="cursor", location="query")]
+            )
         try:
-            # Strict: base64 decoding skips characters outside its alphabet (a trailing
-            # newline, say) and ignores unused bits, so only the exact text issued is accepted.
-            raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidCursor() from None
-        if base64.urlsafe_b64encode(raw).decode().rstrip("=") != cursor:
-            raise InvalidCursor()
+            raw = base64.urlsafe_b64decode(cursor)
+        except (binascii.Error, ValueError):  # cannot happen for the pattern; kept as a guard
+            raise UnknownCursor() from None
         payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
-        if len(raw) <= _MAC_BYTES or not hmac.compare_digest(mac, self._mac(payload)):
-            raise InvalidCursor()
+        if not hmac.compare_digest(mac, self._mac(payload)):
+            raise UnknownCursor()
         try:
             decoded = json.loads(payload)
         except ValueError:
-            raise InvalidCursor() from None
+            raise UnknownCursor() from None
         code = decoded.get("c") if isinstance(decoded, dict) else None
         if not isinstance(code, str) or not _CODE.match(code):
-            raise InvalidCursor()
+            raise UnknownCursor()
         return code
 
 
@@ -401,7 +413,8 @@ class CurrencyStore:
         reading so a page is short only at the end.
 
         Raises:
-            InvalidCursor: the cursor was not issued here or was altered.
+            RequestInvalid: the cursor does not have the form the API issues.
+            UnknownCursor: the cursor was not issued here, or was altered.
             DependencyUnavailable: DynamoDB is down, throttling or timing out.
         """
         start = self._cursors.decode(cursor) if cursor else None

@@ -18,7 +18,12 @@ _COMBINING: Final = frozenset({"Mn", "Me"})
 
 
 class TextRuleBroken(ValueError):
-    """A string of the body breaks a text rule; the message names it by JSON Pointer."""
+    """A string of the body breaks a text rule: where (``pointer``, RFC 6901) and how."""
+
+    def __init__(self, pointer: str, detail: str) -> None:
+        super().__init__(f"{pointer or '/'} {detail}")
+        self.pointer = pointer
+        self.detail = detail
 
 
 def normalized(document: Any, pointer: str = "") -> Any:
@@ -52,8 +57,7 @@ def _check_combining(text: str, pointer: str) -> None:
             run += 1
             if run > MAX_COMBINING_RUN:
                 raise TextRuleBroken(
-                    f"The member '{pointer or '/'}' has more than {MAX_COMBINING_RUN} "
-                    "combining marks in a row."
+                    pointer, f"must not have more than {MAX_COMBINING_RUN} combining marks in a row"
                 )
         else:
             run = 0

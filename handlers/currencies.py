@@ -13,7 +13,7 @@ from connexion import request
 
 from currency_api import services
 from currency_api.auth import current_principal
-from currency_api.problems import InvalidRequest, PreconditionFailed
+from currency_api.problems import PreconditionFailed, RequestInvalid, Violation
 from currency_api.store import WRITABLE_FIELDS, Precondition, etag_of
 
 Response = tuple[Any, int, dict[str, str]]
@@ -101,8 +101,10 @@ async def get_currency(code: str) -> Response:
 
 async def replace_currency(code: str, body: dict[str, Any]) -> Response:
     if body.get("code", code) != code:
-        raise InvalidRequest(
-            f"The body's code '{body['code']}' differs from the code '{code}' in the path."
+        # `code` is read-only in CurrencyReplace: the path names the currency (docs/contract.md).
+        raise RequestInvalid(
+            [Violation(f"must be the path's code '{code}' or left out", pointer="/code")],
+            f"The body's code '{body['code']}' differs from the code '{code}' in the path.",
         )
     svc = services.current()
     currency = await svc.run(
@@ -130,4 +132,4 @@ async def update_currency(code: str, body: dict[str, Any]) -> Response:
 async def delete_currency(code: str) -> Response:
     svc = services.current()
     await svc.run(svc.store.delete, code, _if_match(code))
-    return None, 204, {}
+    return None, 204, {"Content-Type": _JSON}

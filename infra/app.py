@@ -13,6 +13,8 @@ Knobs come from CDK context (cdk.json, or ``cdk synth -c currency-api:stage=dev`
 ``currency-api:logoutUrls``        extra sign-out URLs of the web client
 ``currency-api:domainPrefix``      Cognito hosted domain prefix
 ``currency-api:plusPlan``          Cognito Plus feature plan with threat protection
+``currency-api:gatewayAuthorizer`` the gateway's JWT authorizer on the secured routes too
+                                   (default false: the app verifies every token)
 ``currency-api:alarmEmail``        an address the alarm topic mails (confirmed by it)
 ``currency-api:alarmThresholds``   alarm thresholds to change, an object (or its JSON) of
                                    infra.monitoring.AlarmThresholds fields, e.g.
@@ -74,6 +76,7 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
         logout_urls=_list(knob("logoutUrls", [])),
         domain_prefix=knob("domainPrefix"),
         plus_plan=_flag(knob("plusPlan", False)),
+        gateway_authorizer=_flag(knob("gatewayAuthorizer", False)),
         alarm_email=knob("alarmEmail") or None,
         alarm_thresholds=thresholds(knob("alarmThresholds", {})),
         tracing=_flag(knob("tracing", True)),

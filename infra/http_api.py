@@ -1,10 +1,17 @@
 """SpecHttpApi: an API Gateway HTTP API whose routes are generated from spec/openapi.yaml.
 
-One route per operation (method and path) plus the public routes of the docs and the spec
-that Connexion serves. Routes of secured operations carry the JWT authorizer; the others are
-public. No route lists authorization scopes: users are granted writes by Cognito group, which
-the authorizer cannot see, and user tokens carry no custom scopes, so route scopes would turn
-away the admin-group users the spec admits. The app enforces scopes and groups itself.
+One route per operation (method and path), the public routes of the docs and the spec that
+Connexion serves, and a ``$default`` route: every method and path no route names reaches the
+function too, so the app, not the gateway, answers 404 and 405 (with ``Allow``), HEAD and
+OPTIONS, as problem+json the spec declares.
+
+By default no route has an authorizer: the app verifies every token itself and answers 401/403
+as problem+json with the RFC 6750 challenge. With ``gateway_authorizer`` the routes of secured
+operations also carry the JWT authorizer, whose ``401 {"message":"Unauthorized"}`` the spec
+declares beside the app's (HTTP APIs cannot customise it). No route lists authorization
+scopes: users are granted writes by Cognito group, which the authorizer cannot see, and user
+tokens carry no custom scopes, so route scopes would turn away the admin-group users the spec
+admits (and answer a 403 the spec does not declare). The app enforces scopes and groups.
 """
 
 from __future__ import annotations
@@ -178,19 +185,27 @@ class SpecHttpApi(Construct):
         handler: lambda_.IFunction,
         issuer: str,
         audience: Sequence[str],
+        gateway_authorizer: bool = False,
     ) -> None:
-        """One route per entry, all invoking ``handler`` with payload format 2.0.
+        """One route per entry and the ``$default`` route, all invoking ``handler`` with
+        payload format 2.0.
 
         Args:
             routes: from :func:`gateway_routes`.
             handler: what every route invokes (the function's alias).
             issuer, audience: the JWT authorizer's accepted ``iss`` and ``aud``/``client_id``.
+            gateway_authorizer: put the JWT authorizer on the routes of secured operations
+                (opt-in; the app verifies every token either way).
         """
-        self.authorizer = authorizers.HttpJwtAuthorizer(
-            "CognitoJwt",
-            issuer,
-            jwt_audience=list(audience),
-            identity_source=["$request.header.Authorization"],
+        self.authorizer: authorizers.HttpJwtAuthorizer | None = (
+            authorizers.HttpJwtAuthorizer(
+                "CognitoJwt",
+                issuer,
+                jwt_audience=list(audience),
+                identity_source=["$request.header.Authorization"],
+            )
+            if gateway_authorizer
+            else None
         )
         integration = integrations.HttpLambdaIntegration(
             "Function",
@@ -198,23 +213,46 @@ class SpecHttpApi(Construct):
             payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
         )
         for route in routes:
+            authorized = route.secured and self.authorizer is not None
             http_route = apigwv2.HttpRoute(
                 self,
                 f"Route {route.method} {route.path.replace('/', '|')}",
                 http_api=self.api,
                 route_key=apigwv2.HttpRouteKey.with_(route.path, apigwv2.HttpMethod(route.method)),
                 integration=integration,
-                authorizer=self.authorizer if route.secured else apigwv2.HttpNoneAuthorizer(),
+                authorizer=self.authorizer if authorized else apigwv2.HttpNoneAuthorizer(),
             )
-            if not route.secured:
-                acknowledge(
-                    http_route,
-                    "AwsSolutions-APIG4",
-                    reason=(
-                        f"{route.key} serves the API's documentation ({route.operation_id})"
-                        if route in DOCS_ROUTES
-                        else f"{route.key} is public by design: the spec gives "
-                        f"{route.operation_id} `security: []`"
-                    ),
-                )
+            if not authorized:
+                acknowledge(http_route, "AwsSolutions-APIG4", reason=_public_reason(route))
+        self.default_route = apigwv2.HttpRoute(
+            self,
+            "Route $default",
+            http_api=self.api,
+            route_key=apigwv2.HttpRouteKey.DEFAULT,
+            integration=integration,
+            authorizer=apigwv2.HttpNoneAuthorizer(),
+        )
+        acknowledge(
+            self.default_route,
+            "AwsSolutions-APIG4",
+            reason=(
+                "$default carries what no route names (unknown paths, other methods, HEAD): the "
+                "app answers 404/405 problems, and verifies the token of any operation it routes"
+            ),
+        )
         self.routes = (*self.routes, *routes)
+
+
+def _public_reason(route: Route) -> str:
+    """Why a route has no gateway authorizer (cdk-nag APIG4 acknowledgement)."""
+    if route in DOCS_ROUTES:
+        return f"{route.key} serves the API's documentation ({route.operation_id})"
+    if not route.secured:
+        return (
+            f"{route.key} is public by design: the spec gives {route.operation_id} `security: []`"
+        )
+    return (
+        f"{route.key} ({route.operation_id}) is authenticated by the app, which verifies every "
+        "token (signature, issuer, expiry, client, token_use) and answers 401/403 problems; "
+        "the gateway authorizer is opt-in (currency-api:gatewayAuthorizer, infra/README.md)"
+    )

@@ -2,12 +2,17 @@
 
 What is checked where (see infra/README.md):
 
-- the gateway's JWT authorizer, on every route the spec secures: a bearer JWT signed by the
-  user pool (``iss``), unexpired, issued to one of our app clients (``aud``, or ``client_id``
-  in access tokens). It checks no scope and no group.
-- the app, on every request: the token again (``token_use`` = access, ``client_id`` one of
-  ours; signature too unless TRUST_API_GATEWAY_CLAIMS), then the operation's scope from the
+- the app, on every request to a secured operation: the token (signature, ``iss``, expiry,
+  ``token_use`` = access, ``client_id`` one of ours), then the operation's scope from the
   spec, where a user's admin-group membership grants the write scope and any user may read.
+- only with ``gateway_authorizer`` (opt-in): the gateway's JWT authorizer first, on every
+  route the spec secures: a bearer JWT signed by the user pool, unexpired, issued to one of
+  our app clients. It checks no scope and no group; with ``trust_gateway_claims`` the app then
+  uses its verified claims instead of verifying the signature again.
+
+Every answer the gateway can give itself (throttling, its payload limit, a failed or timed-out
+function, the authorizer's 401 when on) is declared in the spec; tests/infra/
+test_gateway_answers.py holds the synthesized template to that.
 """
 
 from __future__ import annotations
@@ -65,7 +70,10 @@ class CurrencyApiStack(Stack):
         memory_size, timeout: the function's (see infra/function.py).
         throttle_rate, throttle_burst: the API stage's limits (requests per second).
         log_retention: retention of the function's and the access logs.
-        trust_gateway_claims: the app trusts the JWT authorizer's verified claims.
+        gateway_authorizer: the gateway's JWT authorizer on the secured routes (opt-in: the
+            app verifies every token anyway; see infra/README.md for what each mode costs).
+        trust_gateway_claims: the app trusts the JWT authorizer's verified claims (needs
+            ``gateway_authorizer``).
         plus_plan: Cognito Plus feature plan with threat protection.
         admin_group: the Cognito group whose users may write.
         spec_path: the OpenAPI document to generate routes from.
@@ -96,6 +104,7 @@ class CurrencyApiStack(Stack):
         throttle_rate: int = 100,
         throttle_burst: int = 200,
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+        gateway_authorizer: bool = False,
         trust_gateway_claims: bool = False,
         plus_plan: bool = False,
         admin_group: str = DEFAULT_ADMIN_GROUP,
@@ -107,6 +116,11 @@ class CurrencyApiStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        if trust_gateway_claims and not gateway_authorizer:
+            raise ValueError(
+                "trust_gateway_claims needs gateway_authorizer: without the JWT authorizer no "
+                "gateway verifies the claims the app would trust"
+            )
         spec = load_spec(spec_path)
         routes = routes_from_spec(spec)
         server_id, scopes = resource_server(spec)
@@ -159,7 +173,11 @@ class CurrencyApiStack(Stack):
             tracing=tracing,
         )
         http_api.add_routes(
-            api_routes, handler=function.alias, issuer=auth.issuer, audience=auth.client_ids
+            api_routes,
+            handler=function.alias,
+            issuer=auth.issuer,
+            audience=auth.client_ids,
+            gateway_authorizer=gateway_authorizer,
         )
         self.table = data.table
         self.auth = auth

@@ -19,6 +19,7 @@ import yaml
 from starlette.testclient import TestClient
 
 from currency_api.app import SPEC_PATH, create_app
+from currency_api.guards import RESPONSE_BREAKS_SPEC
 from currency_api.settings import Settings
 from currency_api.store import CurrencyStore
 
@@ -82,7 +83,7 @@ def test_a_response_that_drifts_from_the_spec_is_a_500_problem_in_tests(
         assert response.headers["content-type"] == "application/problem+json"
         problem = response.json()
         assert problem["status"] == 500
-        assert problem["detail"].startswith("Response body does not conform to specification.")
+        assert problem["detail"] == RESPONSE_BREAKS_SPEC
 
 
 @DRIFTS

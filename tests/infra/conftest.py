@@ -14,10 +14,11 @@ import pytest
 # jsii starts Node when aws_cdk is imported: silence its end-of-life banner for Node 20.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
+from aws_cdk import App
 from aws_cdk.assertions import Template
 
 from infra.app import PREFIX, build_app
-from infra.stack import REPO_ROOT
+from infra.stack import REPO_ROOT, CurrencyApiStack
 
 
 def cdk_json() -> dict[str, Any]:
@@ -89,3 +90,15 @@ def stack(synthesized: Synthesized) -> Synthesized:
 def ref(logical_id: str) -> Mapping[str, str]:
     """CloudFormation ``{"Ref": logical_id}``."""
     return {"Ref": logical_id}
+
+
+@pytest.fixture(scope="session")
+def authorizer_template() -> dict[str, Any]:
+    """The stack's template with the opt-in gateway JWT authorizer
+    (``currency-api:gatewayAuthorizer``), with cdk.json's context."""
+    context = {**cdk_context(), PREFIX + "gatewayAuthorizer": True}
+    stack = CurrencyApiStack(
+        App(context=context), "CurrencyApi-authorizer", gateway_authorizer=True
+    )
+    template: dict[str, Any] = dict(Template.from_stack(stack).to_json())
+    return template

@@ -46,15 +46,42 @@ def routes(stack: Synthesized) -> dict[str, dict[str, Any]]:
 # --- routes and authorization ------------------------------------------------------------
 
 
-def test_routes_match_spec_operations_plus_the_docs(stack: Synthesized) -> None:
+def _routes_of(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::ApiGatewayV2::Route"
+    }
+
+
+def _only(template: dict[str, Any], kind: str) -> tuple[str, dict[str, Any]]:
+    found = [(k, r) for k, r in template["Resources"].items() if r["Type"] == kind]
+    assert len(found) == 1, f"expected one {kind}, found {[k for k, _ in found]}"
+    return found[0]
+
+
+def test_routes_match_spec_operations_plus_the_docs_and_default(stack: Synthesized) -> None:
     docs = {route.key for route in DOCS_ROUTES}
-    assert set(routes(stack)) == set(spec_operations()) | docs
+    assert set(routes(stack)) == set(spec_operations()) | docs | {"$default"}
 
 
-def test_authorizer_is_on_exactly_the_secured_operations(stack: Synthesized) -> None:
-    authorizer_id, _ = stack.only("AWS::ApiGatewayV2::Authorizer")
-    secured = spec_operations()
+def test_by_default_no_route_has_an_authorizer_the_app_verifies_tokens(
+    stack: Synthesized,
+) -> None:
+    assert stack.resources("AWS::ApiGatewayV2::Authorizer") == {}
     for key, props in routes(stack).items():
+        assert props.get("AuthorizationType", "NONE") == "NONE", key
+    _, function = stack.only("AWS::Lambda::Function")
+    environment = function["Properties"]["Environment"]["Variables"]
+    assert environment.get("TRUST_API_GATEWAY_CLAIMS", "false") == "false"
+
+
+def test_opt_in_authorizer_is_on_exactly_the_secured_operations(
+    authorizer_template: dict[str, Any],
+) -> None:
+    authorizer_id, _ = _only(authorizer_template, "AWS::ApiGatewayV2::Authorizer")
+    secured = spec_operations()
+    for key, props in _routes_of(authorizer_template).items():
         if secured.get(key, False):
             assert props["AuthorizationType"] == "JWT", key
             assert props["AuthorizerId"] == ref(authorizer_id), key
@@ -63,19 +90,27 @@ def test_authorizer_is_on_exactly_the_secured_operations(stack: Synthesized) -> 
             assert "AuthorizerId" not in props, key
 
 
-def test_routes_list_no_scopes_so_admin_group_users_get_through(stack: Synthesized) -> None:
-    for key, props in routes(stack).items():
+def test_routes_list_no_scopes_so_admin_group_users_get_through(
+    authorizer_template: dict[str, Any],
+) -> None:
+    for key, props in _routes_of(authorizer_template).items():
         assert not props.get("AuthorizationScopes"), key
 
 
-def test_jwt_authorizer_accepts_only_the_pool_issuer_and_our_clients(stack: Synthesized) -> None:
-    _, authorizer = stack.only("AWS::ApiGatewayV2::Authorizer")
-    pool_id, _ = stack.only("AWS::Cognito::UserPool")
+def test_jwt_authorizer_accepts_only_the_pool_issuer_and_our_clients(
+    authorizer_template: dict[str, Any],
+) -> None:
+    _, authorizer = _only(authorizer_template, "AWS::ApiGatewayV2::Authorizer")
+    pool_id, _ = _only(authorizer_template, "AWS::Cognito::UserPool")
     config = authorizer["Properties"]["JwtConfiguration"]
     issuer = json.dumps(config["Issuer"])
     assert "https://cognito-idp." in issuer
     assert json.dumps(ref(pool_id)) in issuer
-    clients = sorted(stack.resources("AWS::Cognito::UserPoolClient"))
+    clients = sorted(
+        k
+        for k, r in authorizer_template["Resources"].items()
+        if r["Type"] == "AWS::Cognito::UserPoolClient"
+    )
     assert sorted(a["Ref"] for a in config["Audience"]) == clients
     assert authorizer["Properties"]["IdentitySource"] == ["$request.header.Authorization"]
 

@@ -129,24 +129,39 @@ def test_numeric_code_with_a_trailing_newline_is_a_400(
 
 
 @pytest.mark.parametrize("template", ["junk {etag}", "w/{etag}", '"abc {etag}', "{etag} junk"])
-def test_if_match_that_is_not_a_list_of_entity_tags_matches_nothing(
+def test_if_match_that_is_not_a_list_of_entity_tags_is_a_400_naming_the_header(
     client: TestClient, admin: dict[str, str], template: str
 ) -> None:
+    """The spec's EntityTagList pattern (RFC 9110 sections 8.8.3, 13.1.1) refuses it."""
     etag = client.post("/currencies", json=euro(), headers=admin).headers["etag"]
     response = client.put(
         "/currencies/EUR",
         json=euro(name="X"),
         headers={**admin, "If-Match": template.format(etag=etag)},
     )
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["parameter"] == "If-Match"
+    assert client.get("/currencies/EUR", headers=admin).json()["name"] == "Euro"
+
+
+def test_a_weak_if_match_is_well_formed_but_never_matches(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """RFC 9110 section 13.1.1: If-Match compares strongly, so a weak tag fails (412)."""
+    etag = client.post("/currencies", json=euro(), headers=admin).headers["etag"]
+    response = client.put(
+        "/currencies/EUR", json=euro(name="X"), headers={**admin, "If-Match": f"W/{etag}"}
+    )
     assert response.status_code == 412, response.text
 
 
-def test_if_none_match_that_is_not_a_list_of_entity_tags_is_ignored(
+def test_if_none_match_that_is_not_a_list_of_entity_tags_is_a_400(
     client: TestClient, admin: dict[str, str]
 ) -> None:
     etag = client.post("/currencies", json=euro(), headers=admin).headers["etag"]
     response = client.get("/currencies/EUR", headers={**admin, "If-None-Match": f"garbage{etag}"})
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["parameter"] == "If-None-Match"
 
 
 def test_repeated_if_match_fields_are_one_list(client: TestClient, admin: dict[str, str]) -> None:

@@ -355,19 +355,26 @@ def test_list_uses_default_limit_of_50(
 
 
 @pytest.mark.parametrize("cursor", ["garbage", "eyJjIjoiRVVSIn0", "AAAA", "a" * 200])
-def test_list_returns_400_for_a_cursor_we_did_not_issue(
+def test_list_returns_400_for_a_cursor_outside_the_spec_pattern(
     client: TestClient, admin: dict[str, str], cursor: str
 ) -> None:
     assert_problem(client.get("/currencies", params={"cursor": cursor}, headers=admin), 400)
 
 
-def test_list_returns_400_for_a_tampered_cursor(
+@pytest.mark.parametrize("cursor", ["A" * 36, "0" * 36])
+def test_list_returns_404_for_a_well_formed_cursor_we_did_not_issue(
+    client: TestClient, admin: dict[str, str], cursor: str
+) -> None:
+    assert_problem(client.get("/currencies", params={"cursor": cursor}, headers=admin), 404)
+
+
+def test_list_returns_404_for_a_tampered_cursor(
     client: TestClient, admin: dict[str, str], store: CurrencyStore
 ) -> None:
     seed(store._client, store.table_name, read_list_one())
     cursor = client.get("/currencies?limit=3", headers=admin).json()["nextCursor"]
     tampered = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
-    assert_problem(client.get("/currencies", params={"cursor": tampered}, headers=admin), 400)
+    assert_problem(client.get("/currencies", params={"cursor": tampered}, headers=admin), 404)
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=-1", "limit=abc", "foo=bar"])

@@ -74,6 +74,10 @@ PROBLEM_AS_JSON = {
     "description": "Conflict.",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
 }
+PROBLEM_AS_TEXT = {
+    "description": "Conflict.",
+    "content": {"text/plain": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
 HEALTH_AS_PROBLEM = {
     "description": "Down.",
     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Health"}}},
@@ -120,14 +124,20 @@ DEFECTS = [
     Defect(
         "error_response_as_application_json",
         _set([*POST, "responses", "409"], PROBLEM_AS_JSON),
+        "rule/gateway-error-uses-gateway-schema",
+        f"{POST_POINTER}/responses/409/content/application~1json/schema",
+    ),
+    Defect(
+        "error_response_as_text_plain",
+        _set([*POST, "responses", "409"], PROBLEM_AS_TEXT),
         "rule/error-response-is-problem-json",
-        f"{POST_POINTER}/responses/409/content/application~1json",
+        f"{POST_POINTER}/responses/409/content",
     ),
     Defect(
         "shared_error_response_as_application_json",
         _problem_json_as_json,
-        "rule/error-response-is-problem-json",
-        "#/components/responses/NotFound/content/application~1json",
+        "rule/gateway-error-uses-gateway-schema",
+        "#/components/responses/NotFound/content/application~1json/schema",
     ),
     Defect(
         "error_response_with_inline_problem_schema",

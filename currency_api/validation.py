@@ -1,0 +1,250 @@
+"""Request validation that reports every violation in the spec's terms (RFC 9457 problems
+with an ``errors`` member), built from jsonschema's structured errors, never their text.
+
+Connexion's validators stop at the first error and describe it in Python terms
+(``None is not of type 'string' - 'name'``, ``'eur' does not match '^[A-Z]{3}$'``). The
+subclasses here run the same schemas (compiled once, :mod:`currency_api.connexion_extensions`)
+and raise :class:`~currency_api.problems.RequestInvalid`, whose violations name
+``query parameter 'limit'``, ``path parameter 'code'``, ``header 'If-Match'`` or a body
+member by JSON Pointer (RFC 6901), with JSON names (``null``, ``true``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import islice
+from typing import Any, Final
+
+from connexion.utils import is_null, is_nullable
+from jsonschema import ValidationError
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope
+
+from currency_api import connexion_extensions
+from currency_api.problems import Location, RequestInvalid, Violation, shown
+
+#: Most violations listed in one problem: enough to fix a request, bounded work for a hostile one.
+MAX_VIOLATIONS: Final = 20
+
+#: JSON Schema type names as a sentence says them.
+_TYPE_WORDS: Final = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "an array",
+    "null": "null",
+}
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _type_words(expected: Any) -> str:
+    names = expected if isinstance(expected, list) else [expected]
+    return " or ".join(_TYPE_WORDS.get(str(name), str(name)) for name in names)
+
+
+def _plural(count: Any, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def describe(error: ValidationError) -> str:
+    """What a jsonschema error says, from its ``validator`` keyword and ``validator_value``:
+    ``must be at least 1``, ``must not be null``, ``must match ^[A-Z]{3}$``."""
+    keyword = error.validator
+    value = error.validator_value
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    if keyword == "type":
+        if error.instance is None:
+            return "must not be null"
+        return f"must be {_type_words(value)}"
+    if keyword == "minimum":
+        return (
+            f"must be greater than {_json(value)}"
+            if schema.get("exclusiveMinimum") is True
+            else f"must be at least {_json(value)}"
+        )
+    if keyword == "maximum":
+        return (
+            f"must be less than {_json(value)}"
+            if schema.get("exclusiveMaximum") is True
+            else f"must be at most {_json(value)}"
+        )
+    if keyword == "minLength":
+        return f"must be at least {_plural(value, 'character')} long"
+    if keyword == "maxLength":
+        return f"must be at most {_plural(value, 'character')} long"
+    if keyword == "pattern":
+        return f"must match {value}"
+    if keyword == "enum":
+        return f"must be one of {_json(value)}"
+    if keyword == "const":
+        return f"must be {_json(value)}"
+    if keyword == "format":
+        return f"must be a valid {value}"
+    if keyword == "multipleOf":
+        return f"must be a multiple of {_json(value)}"
+    if keyword == "minProperties":
+        return f"must have at least {_plural(value, 'member')}"
+    if keyword == "maxProperties":
+        return f"must have at most {_plural(value, 'member')}"
+    if keyword == "minItems":
+        return f"must have at least {_plural(value, 'item')}"
+    if keyword == "maxItems":
+        return f"must have at most {_plural(value, 'item')}"
+    if keyword == "uniqueItems":
+        return "must not repeat an item"
+    if keyword == "required":
+        return "is required"
+    if keyword == "additionalProperties":
+        return "is not a member of this object"
+    if keyword in ("anyOf", "oneOf") and error.context:
+        # One alternative per branch, each described by its first error.
+        branches: dict[Any, str] = {}
+        for inner in error.context:
+            branch = inner.schema_path[0] if inner.schema_path else None
+            branches.setdefault(branch, describe(inner))
+        return " or ".join(dict.fromkeys(branches.values()))
+    return "does not match its schema"
+
+
+def pointer(path: Iterable[Any]) -> str:
+    """The JSON Pointer (RFC 6901) of a path of member names and array indexes; member
+    names the caller chose are shortened (:func:`~currency_api.problems.shown`)."""
+    parts = []
+    for part in path:
+        text = str(part) if isinstance(part, int) else shown(part)
+        parts.append("/" + text.replace("~", "~0").replace("/", "~1"))
+    return "".join(parts)
+
+
+def _members(error: ValidationError) -> Iterator[tuple[list[Any], str]]:
+    """(path, detail) of each member an error is about: each missing member of ``required``,
+    each unexpected member of ``additionalProperties``, or the instance itself."""
+    path = list(error.absolute_path)
+    instance = error.instance
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    if error.validator == "required" and isinstance(instance, Mapping):
+        required: Any = error.validator_value
+        for name in required:
+            if name not in instance:
+                yield [*path, name], "is required"
+        return
+    if error.validator == "additionalProperties" and isinstance(instance, Mapping):
+        declared = schema.get("properties") or {}
+        for name in instance:
+            if name not in declared:
+                yield [*path, name], "is not a member of this object"
+        return
+    yield path, describe(error)
+
+
+def body_violations(errors: Iterable[ValidationError]) -> list[Violation]:
+    """The violations of a request body, by JSON Pointer, at most :data:`MAX_VIOLATIONS`,
+    each once."""
+    found: dict[tuple[str, str], Violation] = {}
+    for error in errors:
+        for path, detail in _members(error):
+            violation = Violation(detail, pointer=pointer(path))
+            found.setdefault((violation.pointer or "", detail), violation)
+            if len(found) >= MAX_VIOLATIONS:
+                return list(found.values())
+    return list(found.values())
+
+
+def parameter_violations(
+    name: str, location: Location, errors: Iterable[ValidationError]
+) -> list[Violation]:
+    """The violations of one parameter's value."""
+    return [
+        Violation(describe(error), parameter=name, location=location)
+        for error in islice(errors, MAX_VIOLATIONS)
+    ]
+
+
+class SpecParameterValidator(connexion_extensions.CompiledParameterValidator):
+    """Connexion's parameter validation (same schemas, compiled once), reporting every
+    parameter's violations at once in the spec's terms.
+
+    Raises:
+        RequestInvalid: from :meth:`validate_request`, listing unknown query parameters
+            (strict validation) and each declared parameter's violations.
+    """
+
+    def validate_request(self, request: Any) -> None:
+        violations: list[Violation] = []
+        if self.strict_validation:
+            unknown = self.validate_query_parameter_list(
+                request, security_params=self.security_query_params
+            )
+            violations.extend(
+                Violation(
+                    "is not a parameter of this operation",
+                    parameter=shown(name),
+                    location="query",
+                )
+                for name in islice(sorted(unknown), MAX_VIOLATIONS)
+            )
+        sources: dict[Location, Any] = {
+            "query": request.query_params,
+            "path": request.path_params,
+            "header": request.headers,
+        }
+        for location, values in sources.items():
+            for param in self.parameters.get(location, []):
+                name = param["name"]
+                key = name.replace("-", "_") if location == "path" else name
+                violations.extend(self._violations(location, param, values.get(key)))
+        if violations:
+            raise RequestInvalid(violations[:MAX_VIOLATIONS])
+
+    @staticmethod
+    def _violations(location: Location, param: Mapping[str, Any], value: Any) -> list[Violation]:
+        name = str(param["name"])
+        schema = param.get("schema", param)
+        if value is None:
+            if param.get("required"):
+                return [Violation("is required", parameter=name, location=location)]
+            return []
+        if is_nullable(param) and is_null(value):
+            return []
+        validator = connexion_extensions.compiled(schema)
+        return parameter_violations(name, location, validator.iter_errors(value))
+
+
+class SpecJSONBodyValidator(connexion_extensions.CompiledJSONRequestBodyValidator):
+    """The strict, compiled JSON body validator, reporting every violation by JSON Pointer.
+
+    Raises:
+        RequestInvalid: the body is missing (``required``) or breaks its schema.
+    """
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        length = Headers(scope=scope).get("content-length", "0")
+        if self._required and length in ("", "0") and self._schema.get("default") is None:
+            raise RequestInvalid(
+                [Violation("is required", pointer="")], "The request body is required."
+            )
+        result: tuple[Receive, Scope] = await super().wrap_receive(receive, scope=scope)
+        return result
+
+    def _validate(self, body: Any) -> None:
+        errors = self._validator.iter_errors(body)
+        violations = body_violations(islice(errors, MAX_VIOLATIONS))
+        if violations:
+            raise RequestInvalid(violations)
+
+
+def validator_map() -> dict[str, Any]:
+    """``add_api(validator_map=...)``: :func:`connexion_extensions.validator_map` with the
+    validators above for parameters and JSON bodies."""
+    mapping = connexion_extensions.validator_map()
+    body = mapping["body"]
+    for media_type, validator in list(body.items()):
+        if validator is connexion_extensions.CompiledJSONRequestBodyValidator:
+            body[media_type] = SpecJSONBodyValidator
+    return {**mapping, "parameter": SpecParameterValidator}
