@@ -11,12 +11,13 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
+from types import ModuleType
 from typing import Final
 
-from bench import cold, server, verify, warm
+from bench import cold, layers, server, verify, warm
 from bench.bundle import bundle
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -25,9 +26,10 @@ NAMES: Final = {
     "ours": "ours: Connexion AsyncApp + Mangum",
     "peer": "peer: FastAPI + Mangum",
     "bare": "floor: bare handler",
+    "ours_stock": "ours with Connexion's stock per-request classes",
 }
 COLD_APPS: Final = ("ours", "peer", "bare")
-WARM_APPS: Final = ("ours", "peer", "bare")
+WARM_APPS: Final = ("ours", "peer", "bare", "ours_stock")
 VERSIONS: Final = (
     "connexion",
     "fastapi",
@@ -134,37 +136,42 @@ def warm_section(results: dict[str, warm.WarmResult]) -> list[str]:
     return lines
 
 
-def server_section(results: dict[int, server.Throughput], delay_ms: float) -> list[str]:
+def server_section(results: server.ServerResult, delay_ms: float) -> list[str]:
+    counts = sorted({clients for _, clients in results.phases})
     lines = [
-        f"### Local server: our uvicorn app, DynamoDB (moto) behind a {delay_ms:.0f} ms delay",
+        f"### Servers on uvicorn: ours and the FastAPI peer, one DynamoDB (moto) behind a "
+        f"{delay_ms:.0f} ms delay",
         "",
-        "| clients | requests/s | median latency ms | CPU ms per request: api / emulator / "
-        "proxy / clients | requests |",
-        "|---|---|---|---|---|",
+        "| server | clients | server CPU ms per request | vs peer | requests/s "
+        "| median latency ms | requests |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for clients, result in results.items():
-        cpu = result.cpu_ms_per_request
-        lines.append(
-            f"| {clients} | {result.per_second:.1f} | {result.median_ms:.1f} "
-            f"| {cpu.get('api', 0):.2f} / {cpu.get('emulator', 0):.2f} / "
-            f"{cpu.get('proxy', 0):.2f} / {cpu.get('clients', 0):.2f} | {result.requests} |"
-        )
-    counts = sorted(results)
-    if len(counts) > 1:
-        low, high = results[counts[0]], results[counts[-1]]
-        lines += [
-            "",
-            f"Throughput at {high.clients} clients is {high.per_second / low.per_second:.1f}x "
-            f"the throughput at {low.clients}; calls made one at a time could not exceed "
-            f"{1000 / delay_ms:.0f} requests/s.",
-        ]
+    for app in server.SERVERS:
+        for clients in counts:
+            cpu = results.median(app, clients, "cpu")
+            peer_cpu = results.median(PEER, clients, "cpu")
+            lines.append(
+                f"| {app} | {clients} | {cpu:.2f} | {_ratio(cpu, peer_cpu)} "
+                f"| {results.median(app, clients, 'rps'):.1f} "
+                f"| {results.median(app, clients, 'latency'):.1f} "
+                f"| {results.requests(app, clients)} |"
+            )
+    low, high = counts[0], counts[-1]
+    scale = results.median("ours", high, "rps") / results.median("ours", low, "rps")
+    lines += [
+        "",
+        f"Ours: throughput at {high} clients is {scale:.1f}x the throughput at {low}; calls "
+        f"made one at a time could not exceed {1000 / delay_ms:.0f} requests/s. Medians of "
+        "the interleaved phases; the emulator, the delaying proxy and the clients share the "
+        "same 2 cores.",
+    ]
     return lines
 
 
 def targets(
     cold_results: dict[str, cold.ColdResult],
     warm_results: dict[str, warm.WarmResult],
-    server_results: dict[int, server.Throughput],
+    server_results: server.ServerResult,
 ) -> list[str]:
     ours, peer = cold_results["ours"], cold_results[PEER]
     wall = ours.median("total_ms") / peer.median("total_ms")
@@ -178,11 +185,16 @@ def targets(
     for operation in warm.OPERATIONS:
         ratio = warm_results["ours"].median(operation) / warm_results[PEER].median(operation)
         rows.append((f"Warm {warm.LABELS[operation]} <= 1.00x peer", f"{ratio:.2f}x", ratio <= 1.0))
-    counts = sorted(server_results)
-    if len(counts) > 1:
-        scale = server_results[counts[-1]].per_second / server_results[counts[0]].per_second
+    for clients in sorted({clients for _, clients in server_results.phases}):
+        ratio = server_results.median("ours", clients, "cpu") / server_results.median(
+            PEER, clients, "cpu"
+        )
         rows.append(
-            (f"Server: {counts[-1]} clients >= 8x of {counts[0]}", f"{scale:.1f}x", scale >= 8)
+            (
+                f"Server CPU per request, {clients} clients, <= 1.00x peer",
+                f"{ratio:.2f}x",
+                ratio <= 1.0,
+            )
         )
     lines = ["### Targets", "", "| target | measured | verdict |", "|---|---|---|"]
     lines += [f"| {name} | {value} | {_verdict(ok)} |" for name, value, ok in rows]
@@ -211,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm-rounds", type=int, default=20)
     parser.add_argument("--warm-batch", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=500)
-    parser.add_argument("--server-seconds", type=float, default=5.0)
+    parser.add_argument("--server-seconds", type=float, default=3.0)
+    parser.add_argument("--server-rounds", type=int, default=3)
     parser.add_argument("--delay-ms", type=float, default=20.0)
     parser.add_argument(
         "--output",
@@ -220,11 +233,12 @@ def main(argv: list[str] | None = None) -> int:
         help="where to write the results (default bench/RESULTS.md; --quick writes only here)",
     )
     parser.add_argument("--token-rounds", type=int, default=20)
+    parser.add_argument("--layer-gets", type=int, default=2000)
     args = parser.parse_args(argv)
     if args.quick:
         args.cold_runs, args.warm_rounds, args.warm_batch, args.warmup = 1, 1, 3, 3
-        args.server_seconds = 0.2
-        args.token_rounds = 1
+        args.server_seconds, args.server_rounds = 0.2, 1
+        args.token_rounds, args.layer_gets = 1, 20
 
     def progress(message: str) -> None:
         print(f"bench: {message}", file=sys.stderr, flush=True)
@@ -238,10 +252,18 @@ def main(argv: list[str] | None = None) -> int:
         COLD_APPS, args.cold_runs, packages, progress, warm_up=not args.quick
     )
     total, top = cold.importtime("ours", packages)
-    warm_results = warm.measure(WARM_APPS, args.warm_rounds, args.warm_batch, args.warmup, progress)
+    shares: dict[str, dict[str, float]] = {}
+
+    def profile_layers(modules: Mapping[str, ModuleType], token: str) -> None:
+        progress("profiling one warm GET per layer")
+        shares.update(layers.measure(modules, token, args.layer_gets))
+
+    warm_results = warm.measure(
+        WARM_APPS, args.warm_rounds, args.warm_batch, args.warmup, progress, then=profile_layers
+    )
     token_result = verify.measure(args.token_rounds, args.warm_batch, progress)
     progress("local server")
-    server_results = server.measure(args.delay_ms, args.server_seconds)
+    server_results = server.measure(args.delay_ms, args.server_seconds, rounds=args.server_rounds)
 
     body = [
         *targets(cold_results, warm_results, server_results),
@@ -251,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         *warm_section(warm_results),
         "",
         *verify.section(token_result),
+        "",
+        *layers.section(shares, {app: warm_results[app].median("GET") for app in ("ours", PEER)}),
         "",
         *server_section(server_results, args.delay_ms),
         "",

@@ -1,4 +1,5 @@
-"""Our app on uvicorn, as `currency-api serve --aws` runs it: settings from the environment.
+"""Our app on uvicorn, as `currency-api serve --aws` runs it: settings from the environment,
+the JSON access log on, the shared uvicorn options (currency_api.server).
 
 Usage: ``python -m bench.serve_ours PORT`` (127.0.0.1 only).
 """
@@ -9,9 +10,7 @@ import sys
 
 import uvicorn
 
-from currency_api.app import create_app
-from currency_api.settings import Settings
+from currency_api.server import aws_app, uvicorn_options
 
 if __name__ == "__main__":
-    app = create_app(Settings.from_env())
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+    uvicorn.run(aws_app(), **uvicorn_options(host="127.0.0.1", port=int(sys.argv[1])))

@@ -1,9 +1,12 @@
-"""Local server throughput with a slow DynamoDB: 1 client against 16 concurrent clients.
+"""Servers: our app and the FastAPI peer on uvicorn, the same store on the same slow DynamoDB.
 
-Three processes on 127.0.0.1: moto's server (the DynamoDB emulator), a proxy that delays every
-request to it by a fixed time (bench/delay_proxy.py), and our app on uvicorn (boto3 calls run in
-Starlette's thread pool). Clients here (threads with keep-alive connections) send authenticated
-``GET /currencies/EUR`` for a fixed time each; every answer must be a 200.
+Processes on 127.0.0.1: moto's server (the DynamoDB emulator), a proxy that delays every
+request to it by a fixed time (bench/delay_proxy.py), our app (bench/serve_ours.py) and the
+peer (bench/serve_peer.py), both with boto3 calls in Starlette's thread pool and one access
+line per request. Clients here (threads with keep-alive connections) send authenticated
+``GET /currencies/EUR`` for a fixed time each; every answer must be a 200. Rounds interleave
+(app, client count) phases in a shuffled order; the CPU time (user + system, from /proc) each
+server process spent is divided by the requests it answered in that phase.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import random
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -28,6 +33,7 @@ from bench.memory_store import EURO
 from currency_api.store import CurrencyStore
 
 ROOT: Final = Path(__file__).resolve().parent.parent
+SERVERS: Final = {"ours": "bench.serve_ours", "peer": "bench.serve_peer"}
 
 
 @dataclass
@@ -126,16 +132,43 @@ def _load(port: int, token: str, clients: int, seconds: float) -> Throughput:
     return Throughput(clients, len(every), elapsed, every[len(every) // 2] if every else 0.0)
 
 
+@dataclass
+class ServerResult:
+    """Every phase of every (app, client count), in run order."""
+
+    phases: dict[tuple[str, int], list[Throughput]] = field(default_factory=dict)
+
+    def median(self, app: str, clients: int, what: str) -> float:
+        values = []
+        for phase in self.phases[(app, clients)]:
+            if what == "cpu":
+                values.append(phase.cpu_ms_per_request["server"])
+            elif what == "rps":
+                values.append(phase.per_second)
+            else:
+                values.append(phase.median_ms)
+        return statistics.median(values)
+
+    def requests(self, app: str, clients: int) -> int:
+        return sum(phase.requests for phase in self.phases[(app, clients)])
+
+
 def measure(
-    delay_ms: float, seconds: float, client_counts: tuple[int, ...] = (1, 16)
-) -> dict[int, Throughput]:
-    """Throughput of our uvicorn server at each client count, DynamoDB ``delay_ms`` away."""
+    delay_ms: float,
+    seconds: float,
+    client_counts: tuple[int, ...] = (1, 16),
+    rounds: int = 3,
+    seed: int | None = None,
+) -> ServerResult:
+    """``rounds`` interleaved phases of ``seconds`` per (server, client count), with every
+    DynamoDB call ``delay_ms`` away."""
     key = SigningKey()
     token = key.access_token()
-    moto_port, proxy_port, api_port = free_port(), free_port(), free_port()
+    moto_port, proxy_port = free_port(), free_port()
+    ports = {app: free_port() for app in SERVERS}
     moto_url = f"http://127.0.0.1:{moto_port}"
     python = sys.executable
-    results: dict[int, Throughput] = {}
+    result = ServerResult()
     with contextlib.ExitStack() as stack:
         jwks = stack.enter_context(JwksServer(key.jwks))
         env = {**os.environ, **lambda_env(jwks.url, f"http://127.0.0.1:{proxy_port}")}
@@ -171,18 +204,27 @@ def measure(
                 proxy_port,
             )
         )
-        api = stack.enter_context(
-            process([python, "-m", "bench.serve_ours", str(api_port)], env, api_port)
-        )
-        roles = {"api": api.pid, "emulator": moto.pid, "proxy": proxy.pid, "clients": os.getpid()}
-        # Warm-up: the JWKS, pooled connections and every lazy first-request job.
-        _load(api_port, token, max(client_counts), min(1.0, seconds))
-        for clients in client_counts:
-            before = {role: cpu_seconds(pid) for role, pid in roles.items()}
-            result = _load(api_port, token, clients, seconds)
-            result.cpu_ms_per_request = {
-                role: (cpu_seconds(pid) - before[role]) * 1000 / max(1, result.requests)
-                for role, pid in roles.items()
-            }
-            results[clients] = result
-    return results
+        servers = {
+            app: stack.enter_context(
+                process([python, "-m", module, str(ports[app])], env, ports[app])
+            )
+            for app, module in SERVERS.items()
+        }
+        others = {"emulator": moto.pid, "proxy": proxy.pid, "clients": os.getpid()}
+        for app in SERVERS:
+            # Warm-up: the JWKS, pooled connections and every lazy first-request job.
+            _load(ports[app], token, max(client_counts), min(1.0, seconds))
+        phases = [(app, clients) for app in SERVERS for clients in client_counts]
+        shuffle = random.Random(seed)
+        for _ in range(rounds):
+            shuffle.shuffle(phases)
+            for app, clients in phases:
+                roles = {"server": servers[app].pid, **others}
+                before = {role: cpu_seconds(pid) for role, pid in roles.items()}
+                phase = _load(ports[app], token, clients, seconds)
+                phase.cpu_ms_per_request = {
+                    role: (cpu_seconds(pid) - before[role]) * 1000 / max(1, phase.requests)
+                    for role, pid in roles.items()
+                }
+                result.phases.setdefault((app, clients), []).append(phase)
+    return result

@@ -17,9 +17,10 @@ import os
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Final
 
 from bench.common import (
@@ -98,8 +99,10 @@ def measure(
     warmup: int,
     progress: Callable[[str], None] = lambda _msg: None,
     seed: int | None = None,
+    then: Callable[[Mapping[str, ModuleType], str], None] | None = None,
 ) -> dict[str, WarmResult]:
-    """``rounds`` x ``batch`` timed invocations per app and operation, after ``warmup`` each.
+    """``rounds`` x ``batch`` timed invocations per app and operation, after ``warmup`` each;
+    then ``then(modules, token)`` while the apps, their JWKS and the token are still live.
 
     Raises:
         RuntimeError: an invocation answered another status than the operation's success.
@@ -152,4 +155,6 @@ def measure(
                 results[app].wall[operation].extend(walls)
                 results[app].cpu[operation].extend(cpus)
             progress(f"warm round {round_number + 1}/{rounds}")
+        if then is not None:
+            then(modules, token)
     return results

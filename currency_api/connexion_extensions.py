@@ -10,6 +10,7 @@ and inspects the security functions' signatures on every call.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -20,7 +21,15 @@ from connexion.apps.abstract import AbstractApp
 from connexion.apps.asynchronous import AsyncApi, AsyncApp, AsyncASGIApp, AsyncOperation
 from connexion.datastructures import MediaTypeDict
 from connexion.decorators import StarletteDecorator
+from connexion.decorators.parameter import (
+    AsyncParameterDecorator,
+    prep_kwargs,
+    pythonic,
+    sanitized,
+    unwrap_decorators,
+)
 from connexion.exceptions import UnsupportedMediaTypeProblem
+from connexion.http_facts import FORM_CONTENT_TYPES
 from connexion.json_schema import Draft4RequestValidator
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.main import ConnexionMiddleware
@@ -159,12 +168,61 @@ def security_map() -> dict[str, Any]:
 # original builds per request. Gains measured with bench/warm.py are in bench/RESULTS.md.
 
 
+class OnceParameterDecorator(AsyncParameterDecorator):  # type: ignore[misc]
+    """Connexion's ``AsyncParameterDecorator`` (it turns the request into the handler's keyword
+    arguments), with two per-request costs removed:
+
+    - ``sanitize_fn`` (three regular-expression substitutions per parameter name, several
+      times per request) is memoised: a pure function of the name; bounded.
+    - ``await request.files()`` parses the body as a form on every request; for an operation
+      whose request body has no form media type it can only be empty, so ``{}`` is passed
+      (a form body there is refused with 415 by request validation first).
+    """
+
+    def __init__(self, *, framework: Any, pythonic_params: bool = False) -> None:
+        super().__init__(framework=framework, pythonic_params=pythonic_params)
+        sanitize: Callable[[str], str] = pythonic if pythonic_params else sanitized
+        self.sanitize_fn = functools.lru_cache(maxsize=1024)(sanitize)
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        unwrapped_function = unwrap_decorators(function)
+        arguments, has_kwargs = inspect_function_arguments(unwrapped_function)
+        reads_forms: list[bool] = []
+
+        @functools.wraps(function)
+        async def wrapper(request: Any) -> Any:
+            if not reads_forms:
+                consumes = context.operation.consumes
+                reads_forms.append(any(c in FORM_CONTENT_TYPES for c in consumes))
+            request_body = self._maybe_get_body(request, arguments=arguments, has_kwargs=has_kwargs)
+
+            while asyncio.iscoroutine(request_body):
+                request_body = await request_body
+
+            kwargs = prep_kwargs(
+                request,
+                request_body=request_body,
+                files=await request.files() if reads_forms[0] else {},
+                arguments=arguments,
+                has_kwargs=has_kwargs,
+                sanitize=self.sanitize_fn,
+            )
+
+            return await function(**kwargs)
+
+        return wrapper
+
+
 class OnceStarletteDecorator(StarletteDecorator):  # type: ignore[misc]
     """Connexion's ``StarletteDecorator.__call__`` builds, on every request, a URI parser and
     the whole decorator chain (parameter decorator with ``inspect.signature`` of the handler,
     response decorator, three ``functools.wraps``). Both depend only on the operation, so they
     are built at its first request and reused; the request itself is built per request as
     before, from the same scope and receive."""
+
+    @property
+    def _parameter_decorator_cls(self) -> type[OnceParameterDecorator]:
+        return OnceParameterDecorator
 
     def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
         built: list[Any] = []

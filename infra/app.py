@@ -20,6 +20,9 @@ Knobs come from CDK context (cdk.json, or ``cdk synth -c currency-api:stage=dev`
                                    infra.monitoring.AlarmThresholds fields, e.g.
                                    ``{"latency_p99_ms": 500}``
 ``currency-api:tracing``           X-Ray active tracing on the function; default true
+``currency-api:fargate``           also serve the app from ECS Fargate behind a load
+                                   balancer (infra/service.py); default false
+``currency-api:certificateArn``    ACM certificate for the load balancer's HTTPS
 =================================  ======================================================
 """
 
@@ -80,6 +83,8 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
         alarm_email=knob("alarmEmail") or None,
         alarm_thresholds=thresholds(knob("alarmThresholds", {})),
         tracing=_flag(knob("tracing", True)),
+        fargate=_flag(knob("fargate", False)),
+        certificate_arn=knob("certificateArn") or None,
         analytics_reporting=False,
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))

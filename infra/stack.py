@@ -35,6 +35,7 @@ from infra.function import ApiFunction
 from infra.http_api import SpecHttpApi, gateway_routes
 from infra.identity import CurrencyUserPool
 from infra.monitoring import AlarmThresholds, ApiMonitoring, dynamodb_operations
+from infra.service import ContainerService
 from infra.spec_routes import load_spec, resource_server, routes_from_spec
 
 #: The repository root: where currency_api/, handlers/ and spec/ are.
@@ -82,6 +83,10 @@ class CurrencyApiStack(Stack):
             reasons in infra/README.md).
         alarm_email: an address the alarm topic mails (the recipient confirms it).
         tracing: X-Ray active tracing on the function.
+        fargate: also run the app as a container on ECS Fargate behind a load balancer
+            (infra/service.py), on the same table and user pool, watched by the same
+            spec-generated alarms.
+        certificate_arn: an ACM certificate for the load balancer's HTTPS listener.
 
     Raises:
         infra.spec_routes.UnexpressibleSpecError: the spec asks for what the gateway cannot
@@ -113,6 +118,8 @@ class CurrencyApiStack(Stack):
         alarm_thresholds: AlarmThresholds | None = None,
         alarm_email: str | None = None,
         tracing: bool = True,
+        fargate: bool = False,
+        certificate_arn: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -196,6 +203,34 @@ class CurrencyApiStack(Stack):
         self.monitoring.add_http_api(http_api.api, http_api.access_logs, self.metrics_namespace)
         self.monitoring.add_function(function.function)
         self.monitoring.add_table(data.table, dynamodb_operations(STORE_ACTIONS))
+        self.service: ContainerService | None = None
+        if fargate:
+            self.service = ContainerService(
+                self,
+                "Container",
+                repo_root=REPO_ROOT,
+                table=data.table,
+                user_pool_id=auth.user_pool.user_pool_id,
+                client_ids=auth.client_ids,
+                admin_group=admin_group,
+                cursor_secret=function.cursor_secret,
+                cors_allow_origins=cors_allow_origins,
+                metrics_namespace=f"{self.metrics_namespace}/service",
+                certificate_arn=certificate_arn,
+                log_retention=log_retention,
+                retain=retain,
+            )
+            self.monitoring.add_operations(f"{self.metrics_namespace}/service", label="Service")
+            self.monitoring.add_load_balancer(
+                self.service.service.load_balancer, self.service.service.target_group
+            )
+            CfnOutput(
+                self,
+                "ServiceUrl",
+                value=f"http{'s' if certificate_arn else ''}://"
+                f"{self.service.service.load_balancer.load_balancer_dns_name}/",
+                description="Base URL of the container service (the load balancer)",
+            )
         self.monitoring.finish()
 
         CfnOutput(self, "ApiUrl", value=http_api.url, description="Base URL of the API")

@@ -5,12 +5,15 @@ its JwksCache), store and problem details as ours; Pydantic models (strict, unkn
 forbidden) mirror the spec's schemas; ``async def`` operations call the store inline, as ours
 does on Lambda; responses are returned without a response model, as ours skips response
 validation on Lambda. ``Mangum(lifespan="off")`` with the same text media types.
+
+As a server (bench/serve_peer.py) the same app runs on uvicorn with a CurrencyStore on
+DynamoDB and its calls in Starlette's thread pool, as ours runs there (:func:`serve_with`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
@@ -20,6 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,7 +31,7 @@ from bench.memory_store import EURO, MemoryStore
 from currency_api.auth import READ_SCOPE, WRITE_SCOPE, Authenticator, InvalidToken, Principal
 from currency_api.problems import PROBLEM_JSON, DomainError, problem_body
 from currency_api.settings import Settings
-from currency_api.store import WRITABLE_FIELDS, create_client, etag_of
+from currency_api.store import WRITABLE_FIELDS, CurrencyStore, create_client, etag_of
 
 IMPORTED_AT = time.perf_counter()
 
@@ -107,7 +111,24 @@ class SecurityHeaders:
 
 settings = Settings.from_env()
 client = create_client(settings.region)
-store = MemoryStore(client, settings.table_name, settings.cursor_secret, [EURO])
+store: CurrencyStore = MemoryStore(client, settings.table_name, settings.cursor_secret, [EURO])
+#: Run store calls in the thread pool (a server), or inline (Lambda, one request at a time).
+offload = False
+
+
+async def call[R](fn: Callable[..., R], *args: Any) -> R:
+    if offload:
+        return await run_in_threadpool(fn, *args)
+    return fn(*args)
+
+
+def serve_with(server_store: CurrencyStore) -> FastAPI:
+    """The app for a server: ``server_store`` (on DynamoDB), calls in the thread pool."""
+    global store, offload
+    store, offload = server_store, True
+    return app
+
+
 authenticator = Authenticator(settings)
 bearer = HTTPBearer(auto_error=False, scheme_name="bearerAuth")
 
@@ -184,13 +205,13 @@ async def list_currencies(
     limit: Annotated[int, Query(ge=1, le=100, strict=True)] = 50,
     cursor: Annotated[str | None, Query(min_length=1, max_length=512)] = None,
 ) -> JSONResponse:
-    page = store.list(limit, cursor)
+    page = await call(store.list, limit, cursor)
     return _json({"items": page.items, "nextCursor": page.next_cursor})
 
 
 @app.post("/currencies", response_model=None, status_code=201)
 async def create_currency(body: CurrencyCreate, caller: Writer) -> JSONResponse:
-    currency = store.create(body.model_dump(), caller.subject)
+    currency = await call(store.create, body.model_dump(), caller.subject)
     return _json(currency, 201, ETag=etag_of(currency), Location=f"/currencies/{currency['code']}")
 
 
@@ -200,7 +221,7 @@ async def get_currency(
     _caller: Reader,
     if_none_match: Annotated[str | None, Header(max_length=1024)] = None,
 ) -> Response:
-    currency = store.get(code)
+    currency = await call(store.get, code)
     etag = etag_of(currency)
     if if_none_match is not None and (if_none_match.strip() == "*" or etag in if_none_match):
         return Response(status_code=304, headers={"ETag": etag})
@@ -216,20 +237,20 @@ async def update_currency(code: PathCode, patch: CurrencyPatch, caller: Writer) 
         merged.update(changes)
         return merged
 
-    currency = store.write(code, merge, caller.subject, _unconditional)
+    currency = await call(store.write, code, merge, caller.subject, _unconditional)
     return _json(currency, ETag=etag_of(currency))
 
 
 @app.put("/currencies/{code}", response_model=None)
 async def replace_currency(code: PathCode, body: CurrencyReplace, caller: Writer) -> JSONResponse:
     fields = body.model_dump()
-    currency = store.write(code, lambda _c: fields, caller.subject, _unconditional)
+    currency = await call(store.write, code, lambda _c: fields, caller.subject, _unconditional)
     return _json(currency, ETag=etag_of(currency))
 
 
 @app.delete("/currencies/{code}", response_model=None, status_code=204)
 async def delete_currency(code: PathCode, _caller: Writer) -> Response:
-    store.delete(code)
+    await call(store.delete, code)
     return Response(status_code=204)
 
 

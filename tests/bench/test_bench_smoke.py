@@ -28,10 +28,12 @@ def test_bench_runs_end_to_end_and_prints_every_section(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    for heading in ("### Targets", "### Cold start", "### Warm invocations", "### Local server"):
+    for heading in ("### Targets", "### Cold start", "### Warm invocations", "### Servers"):
         assert heading in done.stdout
     assert "-X importtime" in done.stdout
-    assert "| 16 |" in done.stdout
+    assert "| ours | 16 |" in done.stdout
+    assert "| peer | 16 |" in done.stdout
     written = (tmp_path / "results.md").read_text()
     assert "## This run" in written
     assert "### Token verification alone" in written
+    assert "layer by layer" in written

@@ -131,17 +131,6 @@ def test_snapstart_priming_writes_no_record_and_a_restore_is_a_cold_start(
     assert metric(one_record(capsys.readouterr().out), "ColdStart") == 1
 
 
-def test_token_cache_hit_is_0_for_a_new_token_and_1_when_it_comes_again(
-    handler: Handler, admin: dict[str, str], capsys: pytest.CaptureFixture[str]
-) -> None:
-    event = http_api_v2("GET", "/currencies/XXX", headers=admin)
-    hits = []
-    for _ in range(2):
-        handler(event, LambdaContext())
-        hits.append(metric(one_record(capsys.readouterr().out), "TokenCacheHit"))
-    assert hits == [0, 1]
-
-
 def test_a_token_seen_before_is_a_token_cache_hit(
     handler: Handler, admin: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:

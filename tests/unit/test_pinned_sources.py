@@ -68,6 +68,27 @@ PINNED: dict[str, tuple[str, str]] = {
         "555eaf3ca12397b16afaa7936c6488b44141ad0d094fd7a8f04f7d034b77592e",
         "OnceAsyncApi repeats it with OnceAsyncOperation",
     ),
+    # currency_api.connexion_extensions: OnceParameterDecorator
+    "connexion.decorators.parameter:AsyncParameterDecorator.__call__": (
+        "c3223e31eb92742ed5b1f8e508a81d85407e4c886992ff0e507b0ded26ecf029",
+        "copied, with request.files() skipped where no form media type is consumed",
+    ),
+    "connexion.decorators.parameter:BaseParameterDecorator.__init__": (
+        "a2ab5462f60aa23a74af86298294511ba690deb09121d83d380a6a66e34eb6d3",
+        "sets sanitize_fn, which the subclass memoises",
+    ),
+    "connexion.decorators.parameter:sanitized": (
+        "8ee876388896618b71205ba92c7b39a2ca85a0ca3ab1d70dad756da45135f153",
+        "must stay a pure function of the name (memoised)",
+    ),
+    "connexion.decorators.parameter:pythonic": (
+        "70c5c689dec99744379573653f54183b71da319fb29c33121891045fee528d5e",
+        "must stay a pure function of the name (memoised)",
+    ),
+    "connexion.decorators.main:ASGIDecorator._parameter_decorator_cls": (
+        "9d959264f117dae9cee40f30c3dcbf769b4c597be1587832e35d8162862dddae",
+        "OnceStarletteDecorator returns OnceParameterDecorator instead",
+    ),
     # currency_api.connexion_extensions: OnceRequestValidationOperation
     "connexion.middleware.request_validation:RequestValidationOperation.__call__": (
         "af472716211911b942041310f56e3fef4c450a9010c1c1d4c1cab2d16b80e248",
