@@ -82,7 +82,7 @@ def test_6000_query_parameters_are_refused_without_a_token(live: LiveServer, pat
     # 6,000 parameters cannot fit the length bound: the length is checked first (414).
     query = "&".join(f"p{i}=1" for i in range(6_000))
     assert_problem(raw_request(live.port, "GET", f"{path}?{query}"), 414)
-    short = "&".join(["p"] * 100)
+    short = "&".join(["p"] * 100)  # under the length bound, over the count
     problem = assert_problem(raw_request(live.port, "GET", f"{path}?{short}"), 400)
     assert "parameters" in problem["detail"]
 
