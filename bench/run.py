@@ -26,9 +26,10 @@ NAMES: Final = {
     "ours": "ours: Connexion AsyncApp + Mangum",
     "peer": "peer: FastAPI + Mangum",
     "bare": "floor: bare handler",
+    "ours_stock": "ours with Connexion's stock per-request classes",
 }
 COLD_APPS: Final = ("ours", "peer", "bare")
-WARM_APPS: Final = ("ours", "peer", "bare")
+WARM_APPS: Final = ("ours", "peer", "bare", "ours_stock")
 VERSIONS: Final = (
     "connexion",
     "fastapi",

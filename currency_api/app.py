@@ -9,7 +9,6 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-import yaml
 from connexion import AsyncApp
 from connexion.exceptions import (
     BadRequestProblem,
@@ -40,13 +39,15 @@ from currency_api.middleware import (
 from currency_api.services import SCOPE_KEY as SERVICES_KEY
 from currency_api.services import Services
 from currency_api.settings import Settings
+
+# Re-exported: the spec's path and reader have always been importable from here.
+from currency_api.spec_document import SPEC_PATH as SPEC_PATH
+from currency_api.spec_document import load_spec as load_spec
 from currency_api.store import CurrencyStore, create_client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-#: The contract. In the Lambda asset, spec/ sits beside the packages as it does in the repo.
-SPEC_PATH: Final = Path(__file__).resolve().parent.parent / "spec" / "openapi.yaml"
 
 #: The realm in WWW-Authenticate challenges (RFC 6750 section 3).
 REALM: Final = "currency-api"
@@ -175,18 +176,6 @@ def create_app(
         AllowFromSpec, position=MiddlewarePosition.BEFORE_EXCEPTION, document=document
     )
     return app
-
-
-def load_spec(path: Path = SPEC_PATH) -> dict[str, Any]:
-    """The OpenAPI document as a dict, parsed with LibYAML when PyYAML has it.
-
-    PyYAML's C loader reads our spec about ten times faster than the pure-Python one that
-    Connexion uses for a file path (and skips Connexion's Jinja2 rendering, which the spec does
-    not use). The document only uses local ``#/...`` references, so no base URI is needed.
-    """
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    document: dict[str, Any] = yaml.load(path.read_bytes(), Loader=loader)  # noqa: S506 (safe)
-    return document
 
 
 @contextmanager

@@ -41,6 +41,8 @@ import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
+from currency_api.spec_document import write_spec_cache
+
 #: The Lambda runtime's Python (SnapStart for Python needs 3.12 or later). Change it here and
 #: the runtime, pip's target and the .pyc compiler follow.
 LAMBDA_PYTHON: Final = "3.13"
@@ -268,6 +270,8 @@ def build(inputs: AssetInputs, out_dir: Path, *, log: Any = None) -> Path:
         destination = out_dir / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(inputs.root / relative, destination)
+    # The parsed spec as JSON, so a cold start skips YAML (the asset is read-only at run time).
+    write_spec_cache(out_dir / "spec" / "openapi.yaml")
     if inputs.compiler is not None:
         _compile(inputs.compiler, [out_dir / package for package in PACKAGES], legacy=False)
     return out_dir
