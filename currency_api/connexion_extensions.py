@@ -274,13 +274,18 @@ class CurrencyAsyncApp(AsyncApp):  # type: ignore[misc]
         AbstractApp.__init__(self, import_name, **kwargs)
 
 
+#: Media types whose body lookups one operation remembers.
+_BODY_PLANS: Final = 16
+
+
 class OnceRequestValidationOperation(RequestValidationOperation):  # type: ignore[misc]
     """Connexion's ``RequestValidationOperation.__call__`` builds a URI parser and a parameter
     validator (here: de-duplicating and grouping the parameters) for every request, a second
     URI parser for the body validator, and a ``MediaTypeDict`` of the accepted media types.
     They depend only on the operation: built at its first request (the operation's parameter
-    list is complete only once every middleware has built its operations) and reused. The
-    rest is Connexion's code, unchanged."""
+    list is complete only once every middleware has built its operations) and reused; so are
+    the body schema and validator class of each media type (:meth:`_body_plan`). The rest is
+    Connexion's code, unchanged."""
 
     _built: tuple[Any, Any, MediaTypeDict | None] | None = None
 
@@ -313,6 +318,28 @@ class OnceRequestValidationOperation(RequestValidationOperation):  # type: ignor
                 detail=f"Invalid Content-type ({mime_type}), expected {self._operation.consumes}"
             )
 
+    def _body_plan(self, mime_type: str) -> tuple[Any, Any, bool]:
+        """The body schema, validator class (None: none registered) and nullability for a
+        media type, as Connexion looks them up per request (``body_schema``,
+        ``body_definition`` and a ``fnmatch`` over the validator map), remembered for the
+        last few media types (callers choose the string: bounded)."""
+        plans = self.__dict__.setdefault("_body_plans", {})
+        plan: tuple[Any, Any, bool] | None = plans.get(mime_type)
+        if plan is None:
+            schema = self._operation.body_schema(mime_type)
+            validator = None
+            if schema:
+                try:
+                    validator = self._validator_map["body"][mime_type]
+                except KeyError:
+                    validator = None
+            nullable = bool(is_nullable(self._operation.body_definition(mime_type)))
+            plan = (schema, validator, nullable)
+            if len(plans) >= _BODY_PLANS:
+                plans.clear()
+            plans[mime_type] = plan
+        return plan
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         uri_parser, parameter_validator, _ = self._build()
         parameter_validator.validate(scope)
@@ -321,11 +348,9 @@ class OnceRequestValidationOperation(RequestValidationOperation):  # type: ignor
         mime_type, encoding = self.extract_content_type(headers)
         self.validate_mime_type(mime_type)
 
-        schema = self._operation.body_schema(mime_type)
+        schema, body_validator, nullable = self._body_plan(mime_type)
         if schema:
-            try:
-                body_validator = self._validator_map["body"][mime_type]
-            except KeyError:
+            if body_validator is None:
                 logger.info(
                     "Skipping validation. No validator registered for content type: %s.",
                     mime_type,
@@ -334,7 +359,7 @@ class OnceRequestValidationOperation(RequestValidationOperation):  # type: ignor
                 validator = body_validator(
                     schema=schema,
                     required=self._operation.request_body.get("required", False),
-                    nullable=is_nullable(self._operation.body_definition(mime_type)),
+                    nullable=nullable,
                     encoding=encoding,
                     strict_validation=self.strict_validation,
                     uri_parser=uri_parser,
