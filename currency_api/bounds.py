@@ -10,7 +10,7 @@ from typing import Any, Final
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from currency_api.guards import raw_path
-from currency_api.problems import send_problem
+from currency_api.problems import Violation, send_problem
 
 #: Parameters allowed per parameter the largest operation declares (clients add nothing the
 #: spec does not declare: strict validation refuses unknown ones, so this is slack enough).
@@ -126,7 +126,10 @@ def bounds_from_spec(document: Mapping[str, Any]) -> Bounds:
     )
 
 
-Refusal = tuple[int, str, str, dict[str, str]]
+#: (status, title, detail, headers), optionally with the problem's extension members.
+Refusal = (
+    tuple[int, str, str, dict[str, str]] | tuple[int, str, str, dict[str, str], dict[str, Any]]
+)
 #: Sent with refusals after which the connection must not be reused (RFC 9112 section 6.3:
 #: the body framing is in doubt, so the next bytes cannot be trusted as a new request).
 _CLOSE: Final = {"connection": "close"}
@@ -196,8 +199,14 @@ class InputBounds:
         for field_name, most in self.bounds.header_max_lengths.items():
             size = joined.get(field_name.encode())
             if size is not None and size > most:
-                detail = f"The header '{field_name}' is longer than {most} characters in all."
-                return 400, "Bad Request", detail, {}
+                # The same violation request validation reports for a single field line.
+                violation = Violation(
+                    f"must be at most {most} characters long",
+                    parameter=field_name.title(),
+                    location="header",
+                )
+                errors = {"errors": [violation.as_json()]}
+                return 400, "Bad Request", violation.sentence(), {}, errors
         if joined.get(b"content-type", 0) > MAX_CONTENT_TYPE_BYTES:
             detail = f"The Content-Type is longer than {MAX_CONTENT_TYPE_BYTES} characters."
             return 415, "Unsupported Media Type", detail, {}

@@ -262,7 +262,7 @@ def test_odd_paths_are_4xx_problems(
         "limit=1.5",
         "limit=",
         "limit=2&limit=3",
-        "cursor=" + "A" * 2_000,
+        "cursor=" + "A" * 200,
         "cursor=not%20a%20cursor",
         "cursor=eyJjIjoiRVVSIn0AAAAAAAAAAAAAAAAAAAAAAA",
         "page=2",
