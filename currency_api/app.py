@@ -26,7 +26,16 @@ from connexion.spec import OpenAPISpecification
 from connexion.utils import get_function_from_name
 from starlette.exceptions import HTTPException
 
-from currency_api import auth, bounds, connexion_extensions, guards, problems, validation
+from currency_api import (
+    auth,
+    bounds,
+    connexion_extensions,
+    guards,
+    problems,
+    spec_cache,
+    swagger_csp,
+    validation,
+)
 from currency_api.logs import REQUEST_ID_HEADER, AccessLog, RouteRecorder
 from currency_api.metrics import RequestMetrics
 from currency_api.middleware import (
@@ -104,7 +113,10 @@ def create_app(
         validate_responses=settings.validate_responses,
         swagger_ui_options=SwaggerUIOptions(
             swagger_ui_path="/ui",
-            swagger_ui_config={"persistAuthorization": True, "displayRequestDuration": True},
+            swagger_ui_config={
+                "persistAuthorization": settings.swagger_persist_authorization,
+                "displayRequestDuration": True,
+            },
         ),
     )
     document = load_spec(spec_path)
@@ -140,6 +152,9 @@ def create_app(
             max_age=600,
         )
     app.add_middleware(
+        swagger_csp.SwaggerUIPolicy, position=MiddlewarePosition.BEFORE_EXCEPTION, document=document
+    )
+    app.add_middleware(
         bounds.InputBounds,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         bounds=bounds.bounds_from_spec(document),
@@ -147,6 +162,7 @@ def create_app(
     app.add_middleware(
         guards.RequestGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, realm=REALM
     )
+    app.add_middleware(spec_cache.SpecDocumentCache, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(
         BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=settings.max_body_bytes
     )

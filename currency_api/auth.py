@@ -467,6 +467,7 @@ class Authenticator:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(type(exc).__name__) from exc
+        check_claim_types(claims)
         principal = self.principal(claims)
         if choice.generation is not None:
             self.token_cache.put(token, claims, principal, choice.generation)
@@ -535,6 +536,35 @@ class Authenticator:
             _note_cache_hit(request.scope, hit)
         request.scope[_PRINCIPAL_KEY] = (token, principal)
         return principal
+
+
+#: Claims that are NumericDates (RFC 7519 section 2: a JSON number of seconds since the epoch;
+#: Cognito's ``auth_time`` too). PyJWT 2.15 reads ``exp``, ``nbf`` and ``iat`` with ``int()``,
+#: so it takes ``"9999999999"``, ``true`` and ``1e10`` as well; ``auth_time`` it never reads.
+NUMERIC_DATE_CLAIMS: Final = ("exp", "iat", "nbf", "auth_time")
+
+
+def check_claim_types(claims: Mapping[str, Any]) -> None:
+    """Refuse a verified token whose claims do not have their specified JSON types.
+
+    Each of :data:`NUMERIC_DATE_CLAIMS` present is a JSON number (not a string, not a
+    boolean); ``cognito:groups``, if present, is an array of strings (Cognito developer guide,
+    "Understanding the access token"). The string form ``"[a b]"`` exists only in the claims
+    API Gateway's JWT authorizer flattens, which :meth:`Authenticator.principal` still reads
+    in TRUST_API_GATEWAY_CLAIMS mode; a signed token never carries it.
+
+    Raises:
+        InvalidToken: a claim has another type.
+    """
+    for name in NUMERIC_DATE_CLAIMS:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise InvalidToken(f"{name} is not a number")
+    groups = claims.get("cognito:groups")
+    if "cognito:groups" in claims and not (
+        isinstance(groups, list) and all(isinstance(group, str) for group in groups)
+    ):
+        raise InvalidToken("cognito:groups is not a list of strings")
 
 
 def _note_cache_hit(scope: Mapping[str, Any], hit: bool | None) -> None:

@@ -30,6 +30,7 @@ from currency_api.problems import (
     send_problem,
     shown,
 )
+from currency_api.text import TextRuleBroken, normalized
 
 if TYPE_CHECKING:
     from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -96,10 +97,23 @@ def parse_json(raw: bytes) -> Any:
 
 
 class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
-    """Connexion's JSON body validator with :func:`parse_json` as the parser."""
+    """Connexion's JSON body validator with :func:`parse_json` as the parser, and text in NFC
+    (:func:`currency_api.text.normalized`): the normalised body is validated and, replayed
+    (``MUTABLE_VALIDATION``), is what the handler receives."""
+
+    MUTABLE_VALIDATION = True
 
     async def _parse(self, stream: AsyncGenerator[bytes], scope: Scope) -> Any:
-        return parse_json(b"".join([chunk async for chunk in stream]))
+        document = parse_json(b"".join([chunk async for chunk in stream]))
+        try:
+            return normalized(document)
+        except TextRuleBroken as exc:
+            raise RequestInvalid([Violation(exc.detail, pointer=exc.pointer)]) from None
+        except RecursionError:
+            # Deeper than Python's recursion limit, though the C parser read it.
+            raise RequestInvalid(
+                [Violation("is not valid JSON text in UTF-8", pointer="")], MALFORMED
+            ) from None
 
 
 class RequestGuard:

@@ -288,6 +288,7 @@ def settings_for(cognito: LocalCognito, table_name: str = TABLE_NAME, **override
         "admin_group": ADMIN_GROUP,
         "cursor_secret": "local-only",
         "validate_responses": True,
+        "swagger_persist_authorization": True,
     }
     values.update(overrides)
     return Settings(**values)

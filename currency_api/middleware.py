@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from connexion.uri_parsing import OpenAPIURIParser
 from starlette.datastructures import MutableHeaders
@@ -163,8 +163,15 @@ class AllowFromSpec:
         await self.app(scope, receive, send_with_allow)
 
 
+#: An integer as the spec's ``type: integer`` means it in a query: an optional minus and
+#: ASCII digits. Python's ``int()`` also takes ``+5``, `` 5`` (``%205``, or ``+5`` decoded),
+#: ``5_0`` (as 50) and digits of other scripts (``٥``).
+_INTEGER: Final = re.compile(r"-?[0-9]+")
+
+
 class SingleValueURIParser(OpenAPIURIParser):  # type: ignore[misc]
-    """Connexion's OpenAPI 3 parser, but a scalar query parameter given twice is a 400.
+    """Connexion's OpenAPI 3 parser, but a scalar query parameter given twice is a 400, and
+    an integer parameter must be written as :data:`_INTEGER` (a 400 naming it otherwise).
 
     Connexion would silently keep the last value (``?limit=2&limit=100``), so a cache or
     gateway in front may have read a different value than the app.
@@ -178,5 +185,12 @@ class SingleValueURIParser(OpenAPIURIParser):  # type: ignore[misc]
                     raise RequestInvalid(
                         [Violation("must be given once", parameter=name, location="query")]
                     )
+                if schema and schema.get("type") == "integer":
+                    for value in values:
+                        if not _INTEGER.fullmatch(value):
+                            detail = "must be an integer written in ASCII digits (0-9)"
+                            raise RequestInvalid(
+                                [Violation(detail, parameter=name, location="query")]
+                            )
         resolved: dict[str, Any] = super().resolve_params(params, _in)
         return resolved

@@ -79,6 +79,10 @@ class Settings:
     metrics: bool = False
     #: The CloudWatch namespace of those records.
     metrics_namespace: str = "CurrencyApi"
+    #: Swagger UI keeps a pasted token in the browser's localStorage across reloads. Local
+    #: runs only (local.settings_for): never from the environment, so never on Lambda or
+    #: `serve --aws`, where a token left in a shared browser is a credential left behind.
+    swagger_persist_authorization: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

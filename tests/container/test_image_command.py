@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from typing import Any
 
 import httpx
 import pytest
+from packaging import tags
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from currency_api import local
 from currency_api.store import READ_TIMEOUT_SECONDS, CurrencyStore
@@ -127,6 +130,14 @@ def test_dockerfile_passes_hadolint() -> None:
 
 def test_the_image_installs_no_emulator_and_no_dev_tool() -> None:
     """The image's dependency set, as its build exports it from uv.lock."""
+    names = image_packages()
+    assert {"uvicorn", "httptools", "connexion", "boto3", "aws-lambda-powertools"} <= names
+    for absent in ("moto", "pytest", "iso4217", "fastapi", "aws-cdk-lib"):
+        assert absent not in names, absent
+
+
+def image_packages() -> set[str]:
+    """The distributions the image installs, as its build exports them from uv.lock."""
     uv = ROOT / "build" / "tools" / "uv" / "bin" / "uv"
     if not uv.exists():
         pytest.skip("uv is installed by `make install` into build/tools/uv")
@@ -137,14 +148,37 @@ def test_the_image_installs_no_emulator_and_no_dev_tool() -> None:
         check=True,
         cwd=ROOT,
     )
-    names = {
+    return {
         line.split("==")[0]
         for line in done.stdout.splitlines()
         if line and not line.startswith((" ", "#"))
     }
-    assert {"uvicorn", "httptools", "connexion", "boto3", "aws-lambda-powertools"} <= names
-    for absent in ("moto", "pytest", "iso4217", "fastapi", "aws-cdk-lib"):
-        assert absent not in names, absent
+
+
+@pytest.mark.parametrize("arch", ["aarch64", "x86_64"])
+def test_every_locked_image_dependency_has_a_wheel_for_the_image(arch: str) -> None:
+    """The build installs wheels only (``--only-binary=:all:``): each package the image needs
+    has, in uv.lock, a wheel that CPython 3.13 on glibc Linux can install, for arm64 (what the
+    Fargate task runs) and x86_64 (a plain ``docker build`` on a PC)."""
+    platforms = [f"manylinux_2_{minor}_{arch}" for minor in range(36, 16, -1)]
+    platforms.append(f"manylinux2014_{arch}")
+    supported = {
+        *tags.cpython_tags((3, 13), abis=["cp313", "abi3", "none"], platforms=platforms),
+        *tags.compatible_tags((3, 13), "cp313", platforms),
+    }
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    wheels = {
+        canonicalize_name(package["name"]): [
+            w["url"].rsplit("/", 1)[-1] for w in package.get("wheels", [])
+        ]
+        for package in lock["package"]
+    }
+    missing = []
+    for name in sorted(image_packages()):
+        files = wheels[canonicalize_name(name)]
+        if not any(supported & parse_wheel_filename(file)[3] for file in files):
+            missing.append(name)
+    assert missing == []
 
 
 # --- the image's command against the emulators -------------------------------------------

@@ -380,3 +380,40 @@ def test_refused_tokens_are_not_written_to_the_logs(
     assert caplog.records, "the refusal should be logged"
     signature = token.rsplit(".", 1)[1]
     assert all(signature not in record.getMessage() for record in caplog.records)
+
+
+# Claims of the wrong JSON type, in a token signed with the real key
+
+
+@pytest.mark.parametrize(
+    "groups",
+    ["x currency-admins", "[currency-admins]", "currency-admins", [["currency-admins"]], [1], {}],
+    ids=["spaced-string", "gateway-flattened", "bare-string", "nested-list", "number", "object"],
+)
+def test_cognito_groups_that_are_not_a_list_of_strings_get_401(
+    client: TestClient, admin_claims: dict[str, Any], groups: Any
+) -> None:
+    # A string form exists only in API Gateway's flattened claims (trust-gateway mode).
+    token = forged(admin_claims, **{"cognito:groups": groups})
+    assert_invalid_token(client.post("/currencies", json=euro(), headers=bearer(token)))
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf", "auth_time"])
+@pytest.mark.parametrize("form", ["numeric-string", "boolean", "null"])
+def test_numeric_date_claims_that_are_not_json_numbers_get_401(
+    client: TestClient, admin_claims: dict[str, Any], claim: str, form: str
+) -> None:
+    now = int(time.time())
+    value = {"exp": now + 3600, "iat": now, "nbf": now, "auth_time": now}[claim]
+    typed = {"numeric-string": str(value), "boolean": True, "null": None}[form]
+    token = forged(admin_claims, **{claim: typed})
+    assert_invalid_token(client.get("/currencies", headers=bearer(token)))
+
+
+def test_numeric_dates_as_json_numbers_with_a_fraction_are_accepted(
+    client: TestClient, admin_claims: dict[str, Any]
+) -> None:
+    # RFC 7519 section 2: a NumericDate may be non-integer.
+    now = time.time()
+    token = forged(admin_claims, exp=now + 3600.5, iat=now - 0.5, nbf=now - 1.5, auth_time=now)
+    assert client.get("/currencies", headers=bearer(token)).status_code == 200

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from currency_api import local
 from currency_api.app import load_spec
 from currency_api.bounds import bounds_from_spec
+from tests import tokens
 from tests.conftest import euro
 from tests.lambda_.conftest import Handler
 from tests.lambda_.events import LambdaContext, http_api_v2, rest_api_v1
@@ -128,3 +130,46 @@ def test_a_host_header_of_the_callers_choice_is_never_echoed(
         event = http_api_v2("GET", path, headers={**admin, "host": "evil.example"})
         result = handler(event, CONTEXT)
         assert "evil.example" not in json.dumps(result)
+
+
+@pytest.mark.parametrize("limit", ["+5", "5_0", "%D9%A5"])
+def test_limit_that_is_not_ascii_digits_is_a_400_through_lambda(
+    handler: Handler, admin: dict[str, str], limit: str
+) -> None:
+    event = http_api_v2("GET", "/currencies", headers=admin)
+    event["rawQueryString"] = f"limit={limit}"
+    result = handler(event, CONTEXT)
+    assert result["statusCode"] == 400, result
+    assert "query parameter 'limit'" in json.loads(result["body"])["detail"]
+
+
+def test_a_signed_token_with_string_groups_is_a_401_through_lambda(
+    handler: Handler, admin_token: str
+) -> None:
+    claims = {**tokens.claims_of(admin_token), "cognito:groups": "x currency-admins"}
+    token = tokens.sign(claims, local.moto_private_key(), local.MOTO_KID)
+    headers = {"authorization": f"Bearer {token}"}
+    event = http_api_v2("POST", "/currencies", headers=headers, body=euro(code="QGS"))
+    result = handler(event, CONTEXT)
+    assert result["statusCode"] == 401, result
+
+
+def test_swagger_ui_on_lambda_does_not_persist_the_pasted_token(handler: Handler) -> None:
+    result = handler(http_api_v2("GET", "/ui/swagger-ui-config.json"), CONTEXT)
+    assert result["statusCode"] == 200, result
+    assert json.loads(result["body"])["persistAuthorization"] is False
+    page = handler(http_api_v2("GET", "/ui/"), CONTEXT)
+    assert "frame-ancestors 'none'" in page["headers"]["content-security-policy"]
+    assert page["headers"]["x-frame-options"] == "DENY"
+
+
+@pytest.mark.parametrize("stage", ["$default", "prod"])
+def test_the_spec_documents_are_conditional_on_lambda(handler: Handler, stage: str) -> None:
+    for path in ("/openapi.json", "/openapi.yaml"):
+        first = handler(http_api_v2("GET", path, stage=stage), CONTEXT)
+        assert first["statusCode"] == 200, first
+        etag = first["headers"]["etag"]
+        again = http_api_v2("GET", path, stage=stage, headers={"if-none-match": etag})
+        result = handler(again, CONTEXT)
+        assert result["statusCode"] == 304, result
+        assert result["headers"]["etag"] == etag
