@@ -7,7 +7,7 @@ keep-alive client sends the kinds of request interleaved, round after round, so 
 noise hit every kind alike. Prints the median wall time of each kind and its ratio to
 ``/health``. Not a test: numbers for docs and the issue note.
 
-    .venv/bin/python -m bench.request_bounds [--rounds 40]
+    .venv/bin/python -m bench.request_bounds [--rounds 40] [--lambda]
 """
 
 from __future__ import annotations
@@ -90,16 +90,54 @@ def measure(rounds: int) -> dict[str, list[float]]:
     return times
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=40)
-    args = parser.parse_args()
-    times = measure(args.rounds)
+def measure_lambda(rounds: int) -> dict[str, list[float]]:
+    """The same kinds as HTTP API v2.0 events through the Lambda adapter (no network)."""
+    from currency_api import local
+    from currency_api.lambda_adapter import build_adapter, priming_event
+    from currency_api.store import CurrencyStore, create_client
+
+    emulator = local.Emulator()
+    endpoint = emulator.start()
+    local.point_boto3_at(endpoint)
+    import boto3
+
+    cognito_client = boto3.client("cognito-idp", region_name=local.REGION)
+    settings = local.settings_for(local.provision_cognito(cognito_client, endpoint))
+    store = CurrencyStore(create_client(settings.region), settings.table_name, "bench")
+    adapter = build_adapter(settings, on_lambda=False, store=store)
+    context = type("Context", (), {"aws_request_id": "bench", "function_name": "bench"})()
+    times: dict[str, list[float]] = {label: [] for label, _ in KINDS}
+    try:
+        for round_number in range(rounds + 1):
+            for label, target in KINDS:
+                path, _, query = target.partition("?")
+                event = {**priming_event(path), "rawQueryString": query}
+                started = time.perf_counter()
+                result = adapter(event, context)
+                elapsed = time.perf_counter() - started
+                if round_number:
+                    times[label].append(elapsed)
+                else:
+                    print(f"lambda {label}: {result['statusCode']}")
+    finally:
+        emulator.stop()
+    return times
+
+
+def report(times: dict[str, list[float]]) -> None:
     base = statistics.median(times["GET /health"])
     print(f"\n{'request':<32} {'median ms':>10} {'x /health':>10}")
     for label, samples in times.items():
         median = statistics.median(samples)
         print(f"{label:<32} {median * 1000:>10.2f} {median / base:>10.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--lambda", dest="on_lambda", action="store_true", help="Lambda adapter")
+    args = parser.parse_args()
+    report(measure_lambda(args.rounds) if args.on_lambda else measure(args.rounds))
 
 
 if __name__ == "__main__":

@@ -298,7 +298,7 @@ def test_the_image_command_serves_the_api_from_several_worker_processes(
     # New connections, several at once: the workers share the socket; bounded rounds until
     # access lines from two processes are seen.
     pids: set[int] = set()
-    for _ in range(10):
+    for _ in range(40):
         with ThreadPoolExecutor(8) as pool:
             statuses = list(
                 pool.map(lambda _: httpx.get(f"{server.base}/health").status_code, range(16))
@@ -307,13 +307,15 @@ def test_the_image_command_serves_the_api_from_several_worker_processes(
         pids = {line["pid"] for line in server.access_lines()}
         if len(pids) >= 2:
             break
-    assert len(pids) >= 2, f"every request was served by one process: {pids}"
+    served = len(server.access_lines())
+    assert len(pids) >= 2, f"all {served} requests were served by one process: {pids}"
     assert server.process.pid not in pids  # the parent supervises, the workers serve
 
     started = [
         line for line in server.json_lines() if "Started server process" in line.get("message", "")
     ]
-    assert len({line["pid"] for line in started}) == 2
+    # Two workers started (a third if the parent replaced one that missed its health ping).
+    assert len({line["pid"] for line in started}) >= 2
     # The Fargate task's metrics setting turns the same EMF records on as on Lambda.
     records = emf_records("".join(server.collect()))
     assert any(record["operationId"] == "getCurrency" for record in records)
