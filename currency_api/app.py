@@ -40,13 +40,7 @@ from currency_api import (
 )
 from currency_api.logs import REQUEST_ID_HEADER, AccessLog, RouteRecorder
 from currency_api.metrics import RequestMetrics
-from currency_api.middleware import (
-    AllowFromSpec,
-    BodyLimit,
-    ScopeInjector,
-    SecurityHeaders,
-    SingleValueURIParser,
-)
+from currency_api.middleware import BodyLimit, ResponseHeaders, SingleValueURIParser
 from currency_api.served_spec import SpecServers
 from currency_api.services import SCOPE_KEY as SERVICES_KEY
 from currency_api.services import Services
@@ -134,12 +128,21 @@ def create_app(
         )
 
     # Middlewares at one position run in the order added (the first added is outermost):
-    # the access log sees every answer, security headers and CORS apply to the body limit's
-    # 413 too.
+    # the access log sees every answer; the response headers (security headers, Allow, and
+    # the scope's services) and CORS apply to the bounds', guard's and body limit's refusals.
     if metrics is None and settings.metrics:
         metrics = RequestMetrics(settings.metrics_namespace)
     app.add_middleware(AccessLog, position=MiddlewarePosition.BEFORE_EXCEPTION, metrics=metrics)
-    app.add_middleware(SecurityHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(
+        ResponseHeaders,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        document=document,
+        values={
+            SERVICES_KEY: services,
+            auth.SCOPE_KEY: authenticator,
+            auth.OPERATION_SCOPES_KEY: auth.OperationScopes.from_spec(document),
+        },
+    )
     if settings.cors_allow_origins:
         app.add_middleware(
             guards.ProblemCORSMiddleware,
@@ -171,15 +174,6 @@ def create_app(
     app.add_middleware(
         BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=settings.max_body_bytes
     )
-    app.add_middleware(
-        ScopeInjector,
-        position=MiddlewarePosition.BEFORE_SWAGGER,
-        values={
-            SERVICES_KEY: services,
-            auth.SCOPE_KEY: authenticator,
-            auth.OPERATION_SCOPES_KEY: auth.OperationScopes.from_spec(document),
-        },
-    )
     app.add_middleware(RouteRecorder, position=MiddlewarePosition.BEFORE_SECURITY)
     app.add_middleware(
         SpecServers,
@@ -199,9 +193,6 @@ def create_app(
     app.add_error_handler(ProblemException, guards.problem_exception_handler)
     app.add_error_handler(HTTPException, guards.http_exception_handler)
     app.add_error_handler(Exception, problems.unexpected_error_handler)
-    app.add_middleware(
-        AllowFromSpec, position=MiddlewarePosition.BEFORE_EXCEPTION, document=document
-    )
     return app
 
 

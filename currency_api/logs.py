@@ -28,7 +28,7 @@ from connexion.operations import AbstractOperation
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from currency_api.problems import UNEXPECTED, error_place, send_problem
+from currency_api.problems import UNEXPECTED, error_place, send_problem, shown
 
 if TYPE_CHECKING:
     from currency_api.metrics import RequestMetrics
@@ -190,7 +190,7 @@ class AccessLog:
             return
         start = time.perf_counter()
         request_id, aws_request_id = _request_id(scope)
-        record = AccessRecord(request_id, str(scope.get("method", "")), aws_request_id)
+        record = AccessRecord(request_id, shown(scope.get("method", ""), 16), aws_request_id)
         scope[SCOPE_KEY] = record
         status = 500
         started = False

@@ -13,19 +13,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from currency_api.problems import RequestInvalid, Violation, send_problem
 
 
-class ScopeInjector:
-    """Puts the app's long-lived objects (services, authenticator) into every HTTP scope."""
-
-    def __init__(self, app: ASGIApp, values: Mapping[str, Any]) -> None:
-        self.app = app
-        self.values = dict(values)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope.update(self.values)
-        await self.app(scope, receive, send)
-
-
 class BodyLimit:
     """Buffers the request body up to ``max_bytes``; larger bodies get 413 problem+json.
 
@@ -81,47 +68,66 @@ class BodyLimit:
         await send_problem(send, 413, "Payload Too Large", detail, {"connection": "close"})
 
 
-class SecurityHeaders:
-    """``X-Content-Type-Options: nosniff`` on every response, and ``Cache-Control: no-store``
-    on answers to authenticated requests unless the response already set a policy."""
+class ResponseHeaders:
+    """One layer for what every answer gets, folded from three (issue 12: each ASGI layer and
+    send wrapper is paid on every request):
 
-    def __init__(self, app: ASGIApp) -> None:
+    - the app's long-lived objects (services, authenticator, ...) put into every HTTP scope;
+    - ``X-Content-Type-Options: nosniff`` on every response, no ``Content-Type`` on 204 and
+      304 (no content, so no media type; Connexion and Mangum add one anyway), and
+      ``Cache-Control: no-store`` on answers to authenticated requests unless the response
+      already set a policy;
+    - on a 405, ``Allow`` from the spec (:class:`AllowFromSpec`).
+
+    It sits where the security headers sat, outside CORS, the input bounds, the request
+    guard and the body limit, so their refusals get the headers too; none of them answers 405.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, document: Mapping[str, Any], values: Mapping[str, Any]
+    ) -> None:
         self.app = app
+        self.values = dict(values)
+        self.allow = AllowFromSpec(document)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope.update(self.values)
         authenticated = any(name == b"authorization" for name, _ in scope.get("headers", ()))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("x-content-type-options", "nosniff")
-                if message["status"] in (204, 304) and "content-type" in headers:
-                    # No content, so no media type (Connexion and Mangum add one anyway).
+                status = message["status"]
+                if status in (204, 304) and "content-type" in headers:
                     del headers["content-type"]
                 if authenticated and "cache-control" not in headers:
                     headers["cache-control"] = "no-store"
+                if status == 405:
+                    allowed = self.allow.for_scope(scope)
+                    if allowed:
+                        headers["allow"] = allowed
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
 class AllowFromSpec:
-    """On a 405, ``Allow`` lists every method the spec declares for the path (RFC 9110 section
+    """The ``Allow`` of a 405: every method the spec declares for the path (RFC 9110 section
     15.5.6), plus ``HEAD`` where there is a ``GET`` (Starlette answers it).
 
     Connexion adds one Starlette route per operation, and Starlette's 405 names only the methods of
     the first route whose path matched (``PUT /currencies`` got ``Allow: GET, HEAD``, leaving out
     ``POST``). The routes are compiled from the spec document at the first 405, not at start,
-    so cold starts do not pay for it.
+    so cold starts do not pay for it. :class:`ResponseHeaders` sets it.
     """
 
     _METHODS = ("get", "head", "post", "put", "patch", "delete", "options", "trace")
 
-    def __init__(self, app: ASGIApp, document: Mapping[str, Any]) -> None:
-        self.app = app
+    def __init__(self, document: Mapping[str, Any]) -> None:
         self.document = document
         self._routes: list[tuple[re.Pattern[str], str]] | None = None
 
@@ -144,23 +150,13 @@ class AllowFromSpec:
                 return methods
         return None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_allow(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 405:
-                path: str = scope["path"]
-                root = scope.get("root_path", "")
-                if root and path.startswith(root):
-                    path = path[len(root) :]
-                allowed = self.allowed(path)
-                if allowed:
-                    MutableHeaders(scope=message)["allow"] = allowed
-            await send(message)
-
-        await self.app(scope, receive, send_with_allow)
+    def for_scope(self, scope: Scope) -> str | None:
+        """:meth:`allowed` for the request of an ASGI scope (its path below ``root_path``)."""
+        path: str = scope["path"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        return self.allowed(path)
 
 
 #: An integer as the spec's ``type: integer`` means it in a query: an optional minus and

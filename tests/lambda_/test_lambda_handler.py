@@ -143,3 +143,24 @@ def test_trusting_gateway_claims_is_refused_off_lambda(
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME")
     with pytest.raises(SettingsError, match="TRUST_API_GATEWAY_CLAIMS"):
         import_lambda_function()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("PUT", "/health", 405), ("GET", "/nowhere", 404), ("DELETE", "/currencies", 405)],
+)
+def test_the_default_route_s_events_get_our_404_and_405_problems(
+    handler: Handler, method: str, path: str, status: int
+) -> None:
+    """What no gateway route names reaches the function through ``$default`` (routeKey
+    ``$default``, infra/http_api.py): the app answers, as the spec's problem+json."""
+    event = http_api_v2(method, path)
+    event["routeKey"] = "$default"
+    event["requestContext"]["routeKey"] = "$default"
+    result = handler(event, CONTEXT)
+    assert result["statusCode"] == status
+    assert result["headers"]["content-type"] == "application/problem+json"
+    problem = body_of(result)
+    assert list(problem)[:4] == ["type", "title", "status", "detail"]
+    if status == 405:
+        assert result["headers"]["allow"]
