@@ -83,6 +83,11 @@ class LambdaAdapter:
             # non-numeric x-forwarded-port, a null requestContext.identity, ...).
             logger.warning("malformed HTTP event: %s", type(exc).__name__)
             return lambda_events.bad_request("it is not a valid HTTP request event")
+        if _method(event) == "HEAD":
+            # A HEAD answer has no content (RFC 9110 section 9.3.2); the headers, including
+            # Content-Length, stay those GET would send. uvicorn drops the body itself; on
+            # Lambda nothing between the app and the caller does.
+            result = {**result, "body": "", "isBase64Encoded": False}
         return result
 
     def _is_http_event(self, event: Any, context: Any) -> bool:
@@ -184,6 +189,15 @@ def build_adapter(
         dynamodb_client=dynamodb_client,
         metrics=metrics,
     )
+
+
+def _method(event: dict[str, Any]) -> str:
+    """The request method of an HTTP API v2.0 (``requestContext.http.method``) or REST API /
+    ALB (``httpMethod``) event, upper case; ``""`` if the event names none."""
+    context = event.get("requestContext") or {}
+    http = context.get("http") if isinstance(context, dict) else None
+    method = http.get("method") if isinstance(http, dict) else event.get("httpMethod")
+    return method.upper() if isinstance(method, str) else ""
 
 
 def normalize(event: dict[str, Any]) -> dict[str, Any]:

@@ -164,3 +164,18 @@ def test_the_default_route_s_events_get_our_404_and_405_problems(
     assert list(problem)[:4] == ["type", "title", "status", "detail"]
     if status == 405:
         assert result["headers"]["allow"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/openapi.json", 200), ("/health", 200), ("/currencies/EUR", 401), ("/nowhere", 404)],
+)
+def test_head_answers_carry_no_content_on_lambda(handler: Handler, path: str, status: int) -> None:
+    get = handler(http_api_v2("GET", path), CONTEXT)
+    for event in (http_api_v2("HEAD", path), rest_api_v1("HEAD", path)):
+        result = handler(event, CONTEXT)
+        assert result["statusCode"] == status == get["statusCode"]
+        assert result["body"] == ""
+        assert result["isBase64Encoded"] is False
+        headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
+        assert headers.get("content-type") == get["headers"]["content-type"]
