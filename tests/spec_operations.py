@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -56,8 +59,23 @@ class Operation:
 
 
 def load_spec() -> dict[str, Any]:
-    spec: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
+    spec: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
     return spec
+
+
+def spec_copy(
+    folder: Path,
+    edit: Callable[[dict[str, Any]], None] | None = None,
+    spec: dict[str, Any] | None = None,
+) -> Path:
+    """``folder/openapi.yaml``: the real spec (or a copy of ``spec``) changed by ``edit``, for
+    the app and the tools that read a file. The repository's spec is never touched."""
+    document = copy.deepcopy(spec) if spec is not None else load_spec()
+    if edit is not None:
+        edit(document)
+    path = folder / "openapi.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), "utf-8")
+    return path
 
 
 def operations() -> list[Operation]:

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from starlette.testclient import TestClient
 
-from currency_api.app import SPEC_PATH, create_app
+from currency_api.app import create_app
 from currency_api.guards import RESPONSE_BREAKS_SPEC
 from currency_api.settings import Settings
 from currency_api.store import CurrencyStore
+from tests.spec_operations import spec_copy
 
 SpecEdit = Callable[[dict[str, Any]], None]
 
@@ -38,14 +38,6 @@ def _required_region_in_responses(spec: dict[str, Any]) -> None:
     currency = spec["components"]["schemas"]["Currency"]
     currency["properties"]["region"] = {"type": "string"}
     currency["required"].append("region")
-
-
-def _spec_copy(tmp_path: Path, edit: SpecEdit) -> Path:
-    spec = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-    edit(spec)
-    path = tmp_path / "openapi.yaml"
-    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 def test_tests_run_with_response_validation_on(settings: Settings) -> None:
@@ -68,7 +60,7 @@ def test_a_response_that_drifts_from_the_spec_is_a_500_problem_in_tests(
     edit: SpecEdit,
 ) -> None:
     store.create({"code": "EUR", "name": "Euro", "numericCode": "978", "minorUnit": 2}, "seed")
-    app = create_app(settings, store=store, spec_path=_spec_copy(tmp_path, edit))
+    app = create_app(settings, store=store, spec_path=spec_copy(tmp_path, edit))
     with TestClient(app, raise_server_exceptions=False) as client:
         one = client.get("/currencies/EUR", headers=admin)
         page = client.get("/currencies", headers=admin)
@@ -97,7 +89,7 @@ def test_with_response_validation_off_as_in_production_the_drift_reaches_the_cal
     """Why tests must validate: production (VALIDATE_RESPONSES unset) answers the drift as 200."""
     store.create({"code": "EUR", "name": "Euro", "numericCode": "978", "minorUnit": 2}, "seed")
     production = dataclasses.replace(settings, validate_responses=False)
-    app = create_app(production, store=store, spec_path=_spec_copy(tmp_path, edit))
+    app = create_app(production, store=store, spec_path=spec_copy(tmp_path, edit))
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/currencies/EUR", headers=admin)
 

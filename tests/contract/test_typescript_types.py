@@ -12,14 +12,13 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from currency_api.app import SPEC_PATH
+from tests.spec_operations import spec_copy
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK_TOOLS = ROOT / "tools" / "sdk"
@@ -67,14 +66,6 @@ def _caller_in(folder: Path) -> Path:
     return Path(shutil.copy(CALLER, folder / CALLER.name))
 
 
-def _spec_copy(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
-    spec = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-    edit(spec)
-    path = tmp_path / "openapi.yaml"
-    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    return path
-
-
 def test_the_caller_compiles_against_types_generated_from_the_spec(tmp_path: Path) -> None:
     types = generate_types(SPEC_PATH, tmp_path)
 
@@ -114,7 +105,7 @@ def test_a_spec_change_that_breaks_typescript_callers_fails_the_type_check(
     def minor_unit_not_nullable(spec: dict[str, Any]) -> None:
         del spec["components"]["schemas"]["MinorUnit"]["nullable"]
 
-    types = generate_types(_spec_copy(tmp_path, minor_unit_not_nullable), tmp_path)
+    types = generate_types(spec_copy(tmp_path, minor_unit_not_nullable), tmp_path)
 
     result = typecheck(_caller_in(tmp_path / "caller"), types)
 

@@ -18,6 +18,7 @@ from infra.spec_routes import (
 )
 from infra.stack import SPEC_PATH, CurrencyApiStack
 from tests.infra.conftest import cdk_context
+from tests.spec_operations import spec_copy
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -199,8 +200,7 @@ def test_synthesis_fails_with_a_clear_message_when_the_gateway_cannot_express_th
     operation(spec, "patch", "/currencies/{code}")["security"] = [
         {"cognito": ["currencies/read", "currencies/write"], "bearerAuth": []}
     ]
-    edited = tmp_path / "openapi.yaml"
-    edited.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    edited = spec_copy(tmp_path, spec=spec)
     app = App(context=cdk_context())
     with pytest.raises(
         UnexpressibleSpecError, match=r"updateCurrency \(PATCH /currencies/\{code\}\)"

@@ -12,20 +12,11 @@ from currency_api.iso4217 import read_list_one
 from currency_api.seed import seed
 from currency_api.store import CurrencyStore
 from tests.conftest import euro
+from tests.problems import assert_problem
 from tests.spec_operations import load_spec
 
 PROBLEM = "application/problem+json"
 MERGE_PATCH = "application/merge-patch+json"
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["title"]
-    assert "Traceback" not in response.text
-    return body
 
 
 def create(client: TestClient, admin: dict[str, str], **changes: Any) -> Any:

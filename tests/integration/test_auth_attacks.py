@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 from currency_api import local
 from tests import tokens
 from tests.conftest import euro
+from tests.problems import assert_problem
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp.client import CognitoIdentityProviderClient
@@ -44,8 +45,7 @@ def bearer(token: str) -> dict[str, str]:
 
 def assert_invalid_token(response: httpx.Response) -> None:
     """401, RFC 6750 ``invalid_token``, and the same body as every other bad token."""
-    assert response.status_code == 401, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
+    assert_problem(response, 401)
     assert response.headers["www-authenticate"] == INVALID_TOKEN_CHALLENGE
     assert response.json() == INVALID_TOKEN_BODY
 
@@ -53,15 +53,13 @@ def assert_invalid_token(response: httpx.Response) -> None:
 def assert_no_token(response: httpx.Response) -> None:
     """401 with a bare challenge: RFC 6750 section 3.1 gives no error code when the request
     carries no bearer credentials."""
-    assert response.status_code == 401, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
+    assert_problem(response, 401)
     assert response.headers["www-authenticate"] == NO_TOKEN_CHALLENGE
     assert response.json() == NO_TOKEN_BODY
 
 
 def assert_insufficient_scope(response: httpx.Response) -> None:
-    assert response.status_code == 403, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
+    assert_problem(response, 403)
     assert response.headers["www-authenticate"] == (
         'Bearer realm="currency-api", error="insufficient_scope", scope="currencies/write"'
     )

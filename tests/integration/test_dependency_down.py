@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import boto3
 import pytest
 from botocore.config import Config
@@ -13,12 +11,7 @@ from currency_api.app import create_app
 from currency_api.settings import Settings
 from currency_api.store import CurrencyStore
 from tests.conftest import euro
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.ports import free_port
 
 
 @pytest.fixture
@@ -27,7 +20,7 @@ def down_client(settings: Settings) -> TestClient:
     client = boto3.client(
         "dynamodb",
         region_name="us-east-1",
-        endpoint_url=f"http://127.0.0.1:{_closed_port()}",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
         config=Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1),
     )
     return TestClient(create_app(settings, store=CurrencyStore(client, settings.table_name)))

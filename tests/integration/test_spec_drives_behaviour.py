@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
-import yaml
 from starlette.testclient import TestClient
 
-from currency_api.app import SPEC_PATH, create_app
+from currency_api.app import create_app
 from currency_api.settings import Settings
 from currency_api.store import CurrencyStore
 from tests.conftest import euro
+from tests.spec_operations import spec_copy
 
 
 def _spec_with_name_max_length(tmp_path: Path, max_length: int) -> Path:
-    spec = yaml.safe_load(SPEC_PATH.read_text())
-    spec["components"]["schemas"]["CurrencyName"]["maxLength"] = max_length
-    path = tmp_path / "openapi.yaml"
-    path.write_text(yaml.safe_dump(spec, allow_unicode=True))
-    return path
+    def narrow(spec: dict[str, Any]) -> None:
+        spec["components"]["schemas"]["CurrencyName"]["maxLength"] = max_length
+
+    return spec_copy(tmp_path, narrow)
 
 
 def test_narrowing_name_max_length_in_the_spec_rejects_longer_names(

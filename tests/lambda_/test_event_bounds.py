@@ -4,7 +4,6 @@ query parameter maps), joined header lists, typed events, trailing slashes and t
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -17,21 +16,14 @@ from tests import tokens
 from tests.conftest import euro
 from tests.lambda_.conftest import Handler
 from tests.lambda_.events import LambdaContext, http_api_v2, rest_api_v1
+from tests.problems import assert_problem
 
 CONTEXT = LambdaContext()
 BOUNDS = bounds_from_spec(load_spec())
 
 
 def problem_of(result: dict[str, Any], status: int) -> dict[str, Any]:
-    assert result["statusCode"] == status, result
-    assert result["headers"]["content-type"] == "application/problem+json"
-    raw = result["body"]
-    if result.get("isBase64Encoded"):
-        raw = base64.b64decode(raw).decode()
-    assert len(raw) < 512, "the answer echoes the request"
-    problem: dict[str, Any] = json.loads(raw)
-    assert problem["status"] == status
-    return problem
+    return assert_problem(result, status, max_bytes=512)
 
 
 def test_6000_parameters_in_raw_query_string_are_refused_without_a_token(

@@ -3,7 +3,6 @@ never an exception (which API Gateway would turn into a bare 500)."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -14,21 +13,14 @@ from currency_api.store import CurrencyStore
 from tests.conftest import euro
 from tests.lambda_.conftest import Handler
 from tests.lambda_.events import LambdaContext, http_api_v2, rest_api_v1
+from tests.problems import assert_problem
 
 CONTEXT = LambdaContext()
 Event = dict[str, Any]
 
 
 def _problem(result: dict[str, Any], status: int) -> dict[str, Any]:
-    assert result["statusCode"] == status, result
-    assert result["headers"]["content-type"] == "application/problem+json"
-    assert result["headers"]["x-content-type-options"] == "nosniff"
-    raw = result["body"]
-    if result.get("isBase64Encoded"):
-        raw = base64.b64decode(raw).decode()
-    problem: dict[str, Any] = json.loads(raw)
-    assert problem["status"] == status
-    return problem
+    return assert_problem(result, status, nosniff=True)
 
 
 def _without_http(event: Event) -> Event:

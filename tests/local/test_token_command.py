@@ -7,7 +7,6 @@ these tests write that state themselves and run the command in process.
 from __future__ import annotations
 
 import dataclasses
-import socket
 from pathlib import Path
 
 import boto3
@@ -16,6 +15,7 @@ import pytest
 from currency_api import cli, local
 from tests import tokens
 from tests.jwks_server import JwksServer
+from tests.ports import free_port
 
 #: TEST-NET-1 (RFC 5737): not loopback, and nothing answers there.
 UNROUTABLE = "http://192.0.2.1:5000"
@@ -38,9 +38,7 @@ def run_token(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str,
 
 
 def free_loopback_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def test_token_prints_a_password_sign_in_token_of_the_demo_admin(

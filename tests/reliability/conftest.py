@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -23,6 +22,7 @@ import uvicorn
 from botocore.config import Config
 
 from currency_api import local
+from tests.ports import free_port
 from tests.reliability.proxy import FaultProxy
 
 if TYPE_CHECKING:
@@ -104,25 +104,18 @@ class LiveServer:
 _INSTANT_TABLES = ("--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def dynalite() -> Iterator[str]:
-    """dynalite (npm), a DynamoDB emulator whose conditional writes are atomic under
-    concurrent requests (moto's are not: docs/reliability.md). Its endpoint URL.
+    """dynalite (npm), a DynamoDB emulator with per-key locks for conditional puts
+    (docs/reliability.md). Its endpoint URL.
 
-    Installed by `make install`; missing, the tests using it are skipped, except on CI.
+    `make install` and `make test` install it (mk/rel.mk); missing, the tests using it fail,
+    never skip, so a broken installation cannot pass as green.
     """
     node = shutil.which("node")
     if node is None or not DYNALITE.exists():
-        if os.environ.get("CI"):
-            pytest.fail("dynalite is not installed: run `make install` (mk/rel.mk)")
-        pytest.skip("dynalite is not installed: run `make install` (mk/rel.mk)")
-    port = _free_port()
+        pytest.fail("dynalite is not installed: run `make install` (mk/rel.mk)")
+    port = free_port()
     process = subprocess.Popen(  # noqa: S603
         [str(DYNALITE), "--host", "127.0.0.1", "--port", str(port), *_INSTANT_TABLES],
         stdout=subprocess.DEVNULL,

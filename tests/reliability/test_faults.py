@@ -4,8 +4,6 @@ half-applied, and the next request after recovery succeeds."""
 
 from __future__ import annotations
 
-import socket
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +16,8 @@ from currency_api.app import create_app
 from currency_api.settings import Settings
 from currency_api.store import CurrencyStore, etag_of
 from tests.conftest import euro
+from tests.ports import free_port
+from tests.problems import assert_problem
 from tests.reliability.conftest import ClientFactory
 from tests.reliability.proxy import FaultProxy
 
@@ -48,10 +48,8 @@ def _app_client(settings: Settings, dynamodb: Any, time_budget: float = 8.0) -> 
 
 
 def _assert_unavailable(response: Any) -> None:
-    assert response.status_code == 503, response.text
-    assert response.headers["content-type"] == "application/problem+json"
+    assert_problem(response, 503)
     assert int(response.headers["retry-after"]) >= 1
-    assert response.json()["status"] == 503
     assert "127.0.0.1" not in response.text
     assert "Exception" not in response.text
 
@@ -159,16 +157,10 @@ def test_connection_reset_gives_503_after_bounded_attempts(
     assert client.put("/currencies/EUR", json=euro(name="New"), headers=admin).status_code == 200
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_connection_refused_gives_503_after_bounded_attempts(
     settings: Settings, make_client: ClientFactory, admin: dict[str, str]
 ) -> None:
-    dynamodb, attempts = make_client(f"http://127.0.0.1:{_closed_port()}")
+    dynamodb, attempts = make_client(f"http://127.0.0.1:{free_port()}")
     client = _app_client(settings, dynamodb)
 
     _assert_unavailable(client.delete("/currencies/EUR", headers=admin))
@@ -185,24 +177,22 @@ def released(proxy: FaultProxy) -> Iterator[FaultProxy]:
     proxy.heal()
 
 
-def test_read_timeout_gives_503_within_the_bound_then_recovers(
+def test_read_timeout_gives_503_after_bounded_attempts_then_recovers(
     settings: Settings,
     seeded: dict[str, Any],
     released: FaultProxy,
     make_client: ClientFactory,
     admin: dict[str, str],
 ) -> None:
+    # Each attempt ends at the read timeout and no more than ATTEMPTS are made, so the answer
+    # comes within store.worst_case_seconds (timed in bench/, never in a test).
     dynamodb, attempts = make_client(released.url, FAST_TIMEOUTS)
     client = _app_client(settings, dynamodb, time_budget=5.0)
     released.inject("hang", {"GetItem"})
 
-    started = time.monotonic()
     _assert_unavailable(client.get("/currencies/EUR", headers=admin))
-    elapsed = time.monotonic() - started
 
-    assert attempts.by_operation["GetItem"] == ATTEMPTS
-    assert elapsed >= ATTEMPTS * 0.3
-    assert elapsed < store_module.worst_case_seconds(ATTEMPTS, 0.3, 0.3, budget=5.0)
+    assert attempts.by_operation == {"GetItem": ATTEMPTS}
     released.heal()
     assert client.get("/currencies/EUR", headers=admin).json() == seeded
 
@@ -214,7 +204,14 @@ def test_slow_endpoint_within_the_timeouts_still_answers(
     make_client: ClientFactory,
     admin: dict[str, str],
 ) -> None:
-    dynamodb, attempts = make_client(proxy.url, FAST_TIMEOUTS)
+    # A delay far inside the read timeout (0.15 s of 5 s), so a busy machine cannot turn it
+    # into a timeout: what is checked is that one attempt per call suffices.
+    patient = Config(
+        retries={"mode": "standard", "total_max_attempts": ATTEMPTS},
+        connect_timeout=5.0,
+        read_timeout=5.0,
+    )
+    dynamodb, attempts = make_client(proxy.url, patient)
     client = _app_client(settings, dynamodb)
     proxy.inject("slow", delay=0.15)
 

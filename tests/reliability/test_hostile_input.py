@@ -16,6 +16,7 @@ from currency_api import local
 from currency_api.app import create_app
 from currency_api.store import CurrencyStore
 from tests.conftest import euro
+from tests.problems import assert_problem as problem_of
 from tests.reliability.conftest import LiveServer, RawResponse, raw_request
 
 ALLOWED_ORIGIN = "https://app.example.com"
@@ -52,13 +53,8 @@ def auth(admin: dict[str, str]) -> tuple[str, str]:
 
 
 def assert_problem(response: RawResponse, status: int) -> dict[str, Any]:
-    assert response.status == status, response.body[:500]
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.headers["x-content-type-options"] == "nosniff"
-    problem: dict[str, Any] = response.json()
-    assert problem["status"] == status
-    assert len(response.body) < 1024  # no echo of a large hostile value
-    return problem
+    """A problem with the security headers and no echo of a large hostile value."""
+    return problem_of(response, status, nosniff=True, max_bytes=1024)
 
 
 def body_of(**changes: Any) -> bytes:

@@ -14,6 +14,7 @@ from currency_api import local
 from currency_api.app import create_app
 from currency_api.store import CurrencyStore
 from tests.conftest import euro
+from tests.problems import assert_problem
 from tests.reliability.conftest import LiveServer, RawResponse, raw_request
 
 CODES = ("EUR", "USD", "CHF")
@@ -44,9 +45,7 @@ def auth(admin: dict[str, str]) -> tuple[str, str]:
 
 
 def assert_400_naming(response: RawResponse, name: str) -> None:
-    assert response.status == 400, response.body
-    assert response.headers["content-type"] == "application/problem+json"
-    assert name in response.json()["detail"]
+    assert name in assert_problem(response, 400)["detail"]
 
 
 NOT_DIGITS = ["+5", "%205", "5%20", "5_0", "%D9%A5", "%EF%BC%95", "0x5", "5.0", "%2B5", "1e1"]

@@ -20,6 +20,7 @@ from currency_api.iso4217 import read_list_one
 from currency_api.store import CurrencyStore
 from currency_api.text import MAX_COMBINING_RUN
 from tests.conftest import euro
+from tests.problems import assert_problem
 from tests.reliability.conftest import LiveServer, RawResponse, raw_request
 
 SCHEMAS = load_spec()["components"]["schemas"]
@@ -91,8 +92,7 @@ def send(
 
 
 def assert_400(response: RawResponse) -> None:
-    assert response.status == 400, response.body
-    assert response.headers["content-type"] == "application/problem+json"
+    assert_problem(response, 400)
 
 
 # The patterns

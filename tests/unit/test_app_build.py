@@ -15,6 +15,7 @@ from connexion.validators.parameter import ParameterValidator
 from currency_api.app import SPEC_PATH, create_app, load_spec
 from currency_api.connexion_extensions import CompiledParameterValidator
 from currency_api.settings import Settings
+from tests.spec_operations import spec_copy
 
 SETTINGS = Settings(
     table_name="t",
@@ -43,10 +44,10 @@ def test_connexion_accepts_the_spec_that_lambda_loads_without_its_check() -> Non
 
 
 def test_an_invalid_spec_is_refused_when_validation_is_on(tmp_path: Path) -> None:
-    document = load_spec()
-    document["paths"]["/health"]["get"]["responses"] = "not a mapping"
-    broken = tmp_path / "openapi.yaml"
-    broken.write_text(yaml.safe_dump(document))
+    def unmap(document: dict[str, Any]) -> None:
+        document["paths"]["/health"]["get"]["responses"] = "not a mapping"
+
+    broken = spec_copy(tmp_path, unmap)
     with pytest.raises(InvalidSpecification):
         create_app(SETTINGS, spec_path=broken)
 
