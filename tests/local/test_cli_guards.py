@@ -32,3 +32,17 @@ def test_token_scope_without_a_service_client_is_refused(
         main(["token", "--scope", "currencies/read"])
     assert exited.value.code == 2
     assert "--client service" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "99999", "abc"])
+def test_serve_refuses_a_port_outside_1_to_65535_with_usage_not_a_traceback(
+    port: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--port", port])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --port: expected a" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / ".currency-api").exists()
