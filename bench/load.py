@@ -130,6 +130,8 @@ class Stack:
     token: str
     iso_codes: list[str]
     log_path: Path
+    #: Numeric codes no ISO currency holds, for the scratch currencies the load creates.
+    free_numeric_codes: list[str]
 
 
 @contextmanager
@@ -145,7 +147,9 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
     processes: list[subprocess.Popen[bytes]] = []
     try:
         moto = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)],
+            # The embedded emulator (moto one request at a time, as DynamoDB applies them:
+            # currency_api.local), in a process of its own.
+            [sys.executable, "-m", "currency_api.local", str(moto_port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -183,8 +187,10 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
             aws_secret_access_key="testing",  # noqa: S106 (moto accepts anything)
         )
         token = local.password_token(cognito_client, cognito, cognito.admin_username)
-        codes = [currency.code for currency in read_list_one()]
-        yield Stack(base_url, server.pid, token, codes, log_path)
+        iso = read_list_one()
+        held = {currency.numeric_code for currency in iso}
+        free = [f"{n:03d}" for n in range(1000) if f"{n:03d}" not in held]
+        yield Stack(base_url, server.pid, token, [c.code for c in iso], log_path, free)
     finally:
         for process in reversed(processes):
             process.terminate()
@@ -210,7 +216,9 @@ async def _one(client: httpx.AsyncClient, kind: str, stack: Stack, scratch: list
         )
     elif kind == "create":
         code = rng.choice(scratch)
-        body = {"code": code, "name": f"Load {code}", "numericCode": "999", "minorUnit": 2}
+        # ISO 4217 numeric codes are unique: each scratch code has its own, held by no ISO one.
+        numeric = stack.free_numeric_codes[scratch.index(code)]
+        body = {"code": code, "name": f"Load {code}", "numericCode": numeric, "minorUnit": 2}
         response = await client.post("/currencies", json=body)
     else:
         response = await client.delete(f"/currencies/{rng.choice(scratch)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from connexion.exceptions import (
     ProblemException,
     UnsupportedMediaTypeProblem,
 )
+from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
@@ -39,6 +41,7 @@ from currency_api import (
 from currency_api.logs import REQUEST_ID_HEADER, AccessLog, RouteRecorder
 from currency_api.metrics import RequestMetrics
 from currency_api.middleware import BodyLimit, ResponseHeaders, SingleValueURIParser
+from currency_api.served_spec import SpecServers
 from currency_api.services import SCOPE_KEY as SERVICES_KEY
 from currency_api.services import Services
 from currency_api.settings import Settings
@@ -101,6 +104,8 @@ def create_app(
 
     app = connexion_extensions.CurrencyAsyncApp(
         __name__,
+        # Success bodies as UTF-8 text ("€", not "\u20ac"; JSON is UTF-8, RFC 8259).
+        jsonifier=Jsonifier(json, ensure_ascii=False),
         middlewares=connexion_extensions.middlewares(lifespan=lifespan),
         strict_validation=True,
         uri_parser_class=SingleValueURIParser,
@@ -170,6 +175,12 @@ def create_app(
         BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=settings.max_body_bytes
     )
     app.add_middleware(RouteRecorder, position=MiddlewarePosition.BEFORE_SECURITY)
+    app.add_middleware(
+        SpecServers,
+        position=MiddlewarePosition.BEFORE_SWAGGER,
+        document=document,
+        public_url=settings.public_url,
+    )
 
     # Every error, whoever raises it, is rendered by currency_api.problems (the most specific
     # class registered wins: Starlette looks the exception's MRO up). These replace

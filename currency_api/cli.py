@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from currency_api.server import DEFAULT_WORKERS
 from currency_api.settings import Settings, SettingsError, metrics_enabled
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "token" and args.scope and not args.client:
-        parser.error("--scope applies to service tokens: add --client service")
+        token.error("--scope applies to service tokens: add --client service")
     try:
         if args.command == "serve":
             return _serve(args)
@@ -138,7 +140,9 @@ def _serve(args: argparse.Namespace) -> int:
     dynamodb_endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or endpoint
     local.point_boto3_at(endpoint, dynamodb_endpoint)
     cognito_client = boto3.client("cognito-idp", region_name=local.REGION)
-    cognito = local.provision_cognito(cognito_client, endpoint)
+    cognito = dataclasses.replace(
+        local.provision_cognito(cognito_client, endpoint), dynamodb_endpoint=dynamodb_endpoint
+    )
     cognito.save()
     settings = local.settings_for(
         cognito, metrics=args.metrics or metrics_enabled({"METRICS": os.environ.get("METRICS", "")})
@@ -149,8 +153,10 @@ def _serve(args: argparse.Namespace) -> int:
     if not args.no_seed:
         summary = seed(client, settings.table_name, read_list_one())
         print(f"Seeded ISO 4217: {summary}")
-    app = create_app(settings, store=store)
     base = f"http://{args.host}:{args.port}"
+    # The spec's servers list names the URL printed below (currency_api/served_spec.py).
+    settings = dataclasses.replace(settings, public_url=base)
+    app = create_app(settings, store=store)
     print(
         f"""
 Currency API (local: Cognito at {endpoint}, DynamoDB at {dynamodb_endpoint})
@@ -214,45 +220,129 @@ def _port_in_use(host: str, port: int) -> str | None:
 
 
 def _seed(args: argparse.Namespace) -> int:
+    from botocore.exceptions import ClientError
+
     from currency_api.iso4217 import Iso4217Error, read_list_one
     from currency_api.problems import DependencyUnavailable
-    from currency_api.seed import cldr_symbol, seed
-    from currency_api.store import CurrencyStore, create_client
+    from currency_api.seed import SeedConflict, cldr_symbol, seed
+    from currency_api.store import CurrencyStore, TransactionCancelled
 
     try:
         currencies = read_list_one(args.file)
     except (Iso4217Error, OSError) as exc:
         print(f"currency-api seed: {exc}", file=sys.stderr)
         return 1
+    found = _seed_target()
+    if isinstance(found, int):
+        return found
+    client, table, where = found
+    if args.create_table:
+        CurrencyStore(client, table).ensure_table()
+    else:
+        try:
+            client.describe_table(TableName=table)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            print(
+                f"currency-api seed: there is no table {table!r} in {where}; create it with "
+                "`currency-api seed --create-table` (or deploy the stack, which creates it)",
+                file=sys.stderr,
+            )
+            return 1
+    from tqdm import tqdm
+
+    # The bar appears with the first progress report, after the checks: an error that
+    # stops the seed before any write prints no bar.
+    bars: list[Any] = []
+
+    def progress(done: int) -> None:
+        if not bars:
+            bars.append(tqdm(total=len(currencies), unit="currency", file=sys.stderr))
+        bars[0].update(done - bars[0].n)
+
+    try:
+        summary = seed(
+            client,
+            table,
+            currencies,
+            symbols=cldr_symbol if args.symbols else None,
+            progress=progress,
+        )
+    except SeedConflict as exc:
+        print(f"currency-api seed: {exc}", file=sys.stderr)
+        return 1
+    except TransactionCancelled:
+        print(
+            "currency-api seed: another writer changed the table while seeding (the batches "
+            "written before stay); run seed again",
+            file=sys.stderr,
+        )
+        return 1
+    except DependencyUnavailable as exc:
+        print(f"currency-api seed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for bar in bars:
+            bar.close()
+    print(f"{len(currencies)} currencies: {summary}")
+    return 0
+
+
+def _seed_target() -> tuple[Any, str, str] | int:
+    """The DynamoDB client, table and a description of where, for `seed`; or an exit code.
+
+    With ``TABLE_NAME`` set: that table, in the region and account (or endpoint) the
+    environment names. Without it, in the folder where `currency-api serve` runs: the local
+    server's table in its embedded emulator, as its state file names them.
+
+    Raises:
+        SettingsError: neither is there, or the region is missing.
+    """
+    from currency_api import local
+    from currency_api.store import create_client
+
     table = os.environ.get("TABLE_NAME", "").strip()
     if not table:
-        raise SettingsError("environment variable TABLE_NAME is required but not set")
+        try:
+            state = local.LocalCognito.load()
+        except FileNotFoundError:
+            raise SettingsError(
+                "environment variable TABLE_NAME is required but not set (or run seed in the "
+                "folder where `currency-api serve` runs: there is no "
+                f"{local.STATE_FILE.resolve()})"
+            ) from None
+        except (ValueError, TypeError):
+            print(
+                f"currency-api seed: {local.STATE_FILE} is not valid local state", file=sys.stderr
+            )
+            return 1
+        endpoint = state.dynamodb_endpoint or state.endpoint
+        if not local.is_loopback(endpoint):
+            print(
+                f"currency-api seed: refused: {local.STATE_FILE} names {endpoint!r}, not an "
+                "emulator on loopback; set TABLE_NAME to seed a real table",
+                file=sys.stderr,
+            )
+            return 1
+        import boto3
+
+        from currency_api.store import CLIENT_CONFIG
+
+        client = boto3.session.Session().client(
+            "dynamodb",
+            region_name=state.region,
+            endpoint_url=endpoint,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 (the emulator takes any)
+            config=CLIENT_CONFIG,
+        )
+        return client, state.table_name, f"the local server's emulator at {endpoint}"
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not region:
         raise SettingsError("environment variable AWS_REGION is required but not set")
-    client = create_client(region)
-    if args.create_table:
-        CurrencyStore(client, table).ensure_table()
-    from tqdm import tqdm
-
-    with tqdm(total=len(currencies), unit="currency", file=sys.stderr) as bar:
-
-        def progress(done: int) -> None:
-            bar.update(done - bar.n)
-
-        try:
-            summary = seed(
-                client,
-                table,
-                currencies,
-                symbols=cldr_symbol if args.symbols else None,
-                progress=progress,
-            )
-        except DependencyUnavailable as exc:
-            print(f"currency-api seed: {exc}", file=sys.stderr)
-            return 1
-    print(f"{len(currencies)} currencies: {summary}")
-    return 0
+    where = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or region
+    return create_client(region), table, where
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -261,7 +351,11 @@ def _token(args: argparse.Namespace) -> int:
     try:
         cognito = local.LocalCognito.load()
     except FileNotFoundError:
-        print("currency-api token: start the local API first (make run)", file=sys.stderr)
+        print(
+            f"currency-api token: no local server state at {local.STATE_FILE.resolve()}: start "
+            "the local API first (make run), and run token in the folder where it runs",
+            file=sys.stderr,
+        )
         return 1
     except (ValueError, TypeError):
         print(f"currency-api token: {local.STATE_FILE} is not valid local state", file=sys.stderr)

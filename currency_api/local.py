@@ -55,6 +55,10 @@ class LocalCognito:
     admin_username: str
     reader_username: str
     password: str
+    #: Where `serve` ran DynamoDB (the same emulator unless AWS_ENDPOINT_URL_DYNAMODB said
+    #: otherwise) and its table: `seed` finds them here. Optional in older state files.
+    dynamodb_endpoint: str | None = None
+    table_name: str = TABLE_NAME
 
     @property
     def issuer(self) -> str:
@@ -175,13 +179,116 @@ def point_boto3_at(endpoint: str, dynamodb_endpoint: str | None = None) -> None:
     os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = endpoint
 
 
-class Emulator:
-    """moto's server in this process on a free loopback port, serving DynamoDB and Cognito."""
+class _TableCopiedOncePerTransaction:
+    """Stands for the ``copy`` module inside ``moto.dynamodb.models`` (only there).
+
+    moto 5.2's TransactWriteItems deep-copies the table once per action, all copies of the
+    same state taken before any action runs, to roll back on failure: a 50-action transaction
+    on a table of 356 items spent about 2 s copying, past botocore's read timeout. Inside a
+    transaction the first copy of a table is reused; the result is the same state, so
+    nothing moto does changes but the time. When the transaction only puts and deletes whole
+    items (which replace or remove item objects, never change one in place), the copy shares
+    the item objects and copies only the table's item maps. Everything else is the real
+    ``copy.deepcopy``.
+    """
 
     def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
+        import threading
 
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._local = threading.local()
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        import copy
+
+        from moto.dynamodb.models.table import Table
+
+        cache: dict[int, tuple[Any, Any]] | None = getattr(self._local, "cache", None)
+        if cache is None or not isinstance(value, Table):
+            return copy.deepcopy(value, memo)
+        entry = cache.get(id(value))
+        if entry is None or entry[0] is not value:
+            if getattr(self._local, "whole_items", False):
+                snapshot = copy.copy(value)
+                snapshot.items = copy.copy(value.items)
+                for key, item in value.items.items():
+                    if isinstance(item, dict):  # {range key: item} of a composite key
+                        snapshot.items[key] = dict(item)
+            else:
+                snapshot = copy.deepcopy(value, memo)
+            # The original is held with its copy, so its id is not reused meanwhile.
+            entry = cache[id(value)] = (value, snapshot)
+        return entry[1]
+
+    def install(self) -> None:
+        """Point moto's DynamoDB models at this object and wrap TransactWriteItems (once)."""
+        from moto.dynamodb import models
+
+        if isinstance(getattr(models, "copy", None), _TableCopiedOncePerTransaction):
+            return
+        original = models.DynamoDBBackend.transact_write_items
+        local_state = self._local
+
+        @functools.wraps(original)
+        def transact_write_items(backend: Any, transact_items: Any) -> Any:
+            local_state.cache = {}
+            local_state.whole_items = all(
+                set(action) <= {"Put", "Delete"} for action in transact_items
+            )
+            try:
+                return original(backend, transact_items)
+            finally:
+                local_state.cache = None
+
+        setattr(models, "copy", self)  # noqa: B010 (moto's module attribute, not exported)
+        setattr(models.DynamoDBBackend, "transact_write_items", transact_write_items)  # noqa: B010
+
+
+def _serialized_moto_server(port: int = 0) -> Any:
+    """moto's ThreadedMotoServer handling one request at a time.
+
+    moto's DynamoDB is not thread-safe: TransactWriteItems deep-copies the table for its
+    rollback while other requests may change it (``RuntimeError: dictionary changed size during
+    iteration``), and two transactions could interleave. DynamoDB applies each request
+    atomically (transactions included), so one request at a time is the faithful emulation;
+    callers still run concurrently, and races between their separate requests stay possible.
+    """
+    import threading
+
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    _TableCopiedOncePerTransaction().install()
+
+    class SerializedMotoServer(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = DomainDispatcherApplication(create_backend_app)
+            lock = threading.Lock()
+
+            def serialized(environ: Any, start_response: Any) -> Any:
+                with lock:
+                    # The body is built inside the lock: moto answers with whole bodies.
+                    return list(app(environ, start_response))
+
+            self._server = make_server(
+                self._ip_address, self._port, serialized, True, request_handler=MotoRequestHandler
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+
+
+class Emulator:
+    """moto's server in this process on a free loopback port, serving DynamoDB and Cognito
+    (one request at a time: see :func:`_serialized_moto_server`)."""
+
+    def __init__(self, port: int = 0) -> None:
+        self._server = _serialized_moto_server(port)
         self.endpoint = ""
 
     def start(self) -> str:
@@ -360,3 +467,25 @@ def moto_private_key() -> Any:
     data = json.loads(gzip.decompress(raw))
     jwk = data["keys"][0] if "keys" in data else data
     return jwt.PyJWK.from_dict(jwk, algorithm="RS256").key
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m currency_api.local PORT``: the embedded emulator alone, in its own process,
+    on 127.0.0.1:PORT until interrupted (bench/load.py runs moto apart from the server)."""
+    import sys
+    import time
+
+    args = sys.argv[1:] if argv is None else argv
+    emulator = Emulator(int(args[0]) if args else 0)
+    print(emulator.start(), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -109,9 +109,25 @@ def configure_logging(level: str = "INFO", *, pid: bool = False) -> None:
 
 
 def quiet_loggers(level: int) -> None:
-    """Hold the libraries' loggers at WARNING or above."""
+    """Hold the libraries' loggers at WARNING or above, without Connexion's line per 4xx."""
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
+    exceptions = logging.getLogger(CONNEXION_EXCEPTIONS_LOGGER)
+    if not any(isinstance(f, ClientErrorEcho) for f in exceptions.filters):
+        exceptions.addFilter(ClientErrorEcho())
+
+
+#: Connexion 3.3's ExceptionMiddleware logs every problem it renders here: ``%r`` of the
+#: exception, at WARNING for a 4xx and ERROR for a 5xx (``problem_handler``, ``http_exception``).
+CONNEXION_EXCEPTIONS_LOGGER: Final = "connexion.middleware.exceptions"
+
+
+class ClientErrorEcho(logging.Filter):
+    """Drops Connexion's WARNING for each 4xx: the access line already reports it, once, at
+    INFO, and the repr can echo caller input. Its ERROR lines (5xx) and anything else pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno == logging.WARNING and record.msg == "%r")
 
 
 @dataclass(slots=True)

@@ -53,6 +53,20 @@ class CurrencyExists(DomainError):
         super().__init__(f"A currency with the code '{code}' exists already.")
 
 
+class NumericCodeTaken(DomainError):
+    """Another currency holds the ISO 4217 numeric code (each belongs to one currency)."""
+
+    status = 409
+    title = "Conflict"
+
+    def __init__(self, numeric_code: str, holder: str) -> None:
+        super().__init__(
+            f"The numeric code '{numeric_code}' belongs to the currency '{holder}' already."
+        )
+        self.numeric_code = numeric_code
+        self.holder = holder
+
+
 class PreconditionFailed(DomainError):
     status = 412
     title = "Precondition Failed"

@@ -46,6 +46,15 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")) or any(c in raw for c in " ?#"):
+        raise SettingsError(f"environment variable {name} must be an http(s) URL, not {raw!r}")
+    return raw.rstrip("/")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service is configured with.
@@ -75,6 +84,9 @@ class Settings:
     #: Validate responses against the spec (tests and local runs; off on Lambda by default).
     validate_responses: bool = False
     log_level: str = "INFO"
+    #: The URL callers reach this server at, named in the served spec's ``servers`` (see
+    #: currency_api/served_spec.py); None: derived per request where the platform tells it.
+    public_url: str | None = None
     #: Write one CloudWatch EMF record per request to stdout (currency_api.metrics).
     metrics: bool = False
     #: The CloudWatch namespace of those records.
@@ -95,6 +107,7 @@ class Settings:
         verifying JWTs), ``COGNITO_JWKS_URL`` (default ``{issuer}/.well-known/jwks.json``),
         ``ADMIN_GROUP``, ``TRUST_API_GATEWAY_CLAIMS``, ``CURSOR_SECRET``,
         ``CORS_ALLOW_ORIGINS``, ``MAX_BODY_BYTES``, ``VALIDATE_RESPONSES``, ``LOG_LEVEL``,
+        ``PUBLIC_URL`` (an absolute http(s) URL),
         ``METRICS`` (``emf`` or ``off``; default ``emf`` on AWS Lambda, where
         ``AWS_LAMBDA_FUNCTION_NAME`` is set, else ``off``), ``METRICS_NAMESPACE``.
 
@@ -129,6 +142,7 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 16_384, 1_024, 1_048_576),
             validate_responses=_flag(env, "VALIDATE_RESPONSES", False),
             log_level=env.get("LOG_LEVEL", "").strip().upper() or "INFO",
+            public_url=_url(env, "PUBLIC_URL"),
             metrics=metrics_enabled(env),
             metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or "CurrencyApi",
         )

@@ -36,6 +36,7 @@ from currency_api.problems import (
     CurrencyExists,
     CurrencyNotFound,
     DependencyUnavailable,
+    NumericCodeTaken,
     PreconditionFailed,
     RequestInvalid,
     UnknownCursor,
@@ -50,8 +51,27 @@ if TYPE_CHECKING:
 #: The table's partition key (string). The CDK stack and the local emulator use this too.
 PARTITION_KEY: Final = "code"
 
+#: Partition keys of the items that reserve a numeric code for one currency: ``NUMERIC#978``
+#: holds ``{"holder": "EUR"}``. Written in the same transaction as the currency (DynamoDB
+#: developer guide, "Using transactions ... to enforce unique attributes"), so no two currencies
+#: can hold one code. They share the table: no ``code`` a currency may have contains ``#``.
+NUMERIC_KEY_PREFIX: Final = "NUMERIC#"
+#: The attribute of a numeric-code item naming the currency that holds it.
+HOLDER: Final = "holder"
+
 #: Writable fields of a currency, as the spec names them.
 WRITABLE_FIELDS: Final = ("name", "numericCode", "minorUnit", "symbol")
+#: Every member of a currency in the order of the spec's ``Currency`` properties: the order
+#: of every body the API returns (tests/unit/test_spec.py holds the two together).
+CURRENCY_FIELDS: Final = (
+    "code",
+    *WRITABLE_FIELDS,
+    "version",
+    "createdAt",
+    "updatedAt",
+    "createdBy",
+    "updatedBy",
+)
 
 #: Pooled connections per endpoint: at least the worker threads a server may run boto3 calls in
 #: (Starlette's thread pool is AnyIO's default limiter, 40 threads). botocore's default of 10
@@ -101,6 +121,8 @@ UNAVAILABLE_ERROR_CODES: Final = frozenset(
 )
 
 _CODE = re.compile(r"^[A-Z]{3}$")
+#: Attempts of a transaction that another transaction cancelled (``TransactionConflict``).
+_TRANSACTION_ATTEMPTS: Final = 3
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 _MAC_BYTES = 16
@@ -300,13 +322,17 @@ def _to_item(currency: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
 
 
 def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored currency, its members in :data:`CURRENCY_FIELDS` order (DynamoDB keeps none)."""
     currency: dict[str, Any] = {}
-    for key, raw in item.items():
-        value = _DESERIALIZER.deserialize(raw)
+    for key in (*CURRENCY_FIELDS, *sorted(set(item) - set(CURRENCY_FIELDS))):
+        if key not in item:
+            if key == "minorUnit":
+                currency[key] = None
+            continue
+        value = _DESERIALIZER.deserialize(item[key])
         if isinstance(value, Decimal):
             value = int(value)
         currency[key] = value
-    currency.setdefault("minorUnit", None)
     return currency
 
 
@@ -351,6 +377,94 @@ class _ConditionFailed(Exception):
 
 #: Decides whether a write may go ahead, given the current currency (raises if not).
 Precondition = Callable[[Mapping[str, Any]], None]
+
+
+def numeric_key(numeric_code: str) -> str:
+    """The partition key of the item that reserves ``numeric_code``: ``NUMERIC#978``."""
+    return f"{NUMERIC_KEY_PREFIX}{numeric_code}"
+
+
+def is_currency_key(key: str) -> bool:
+    """Whether a partition key is a currency's (not a numeric-code reservation)."""
+    return _CODE.match(key) is not None
+
+
+def claim_numeric(table: str, numeric_code: str, holder: str) -> dict[str, Any]:
+    """TransactWriteItems ``Put`` that reserves ``numeric_code`` for ``holder``: it fails if
+    another currency holds it, and succeeds again for the same holder (idempotent)."""
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": {PARTITION_KEY: {"S": numeric_key(numeric_code)}, HOLDER: {"S": holder}},
+            "ConditionExpression": "attribute_not_exists(#pk) OR #h = :h",
+            "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#h": HOLDER},
+            "ExpressionAttributeValues": {":h": {"S": holder}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
+def release_numeric(table: str, numeric_code: str, holder: str) -> dict[str, Any]:
+    """TransactWriteItems ``Delete`` of ``holder``'s reservation of ``numeric_code``; a
+    missing one (a table written before reservations existed) is no failure."""
+    return {
+        "Delete": {
+            "TableName": table,
+            "Key": {PARTITION_KEY: {"S": numeric_key(numeric_code)}},
+            "ConditionExpression": "attribute_not_exists(#pk) OR #h = :h",
+            "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#h": HOLDER},
+            "ExpressionAttributeValues": {":h": {"S": holder}},
+        }
+    }
+
+
+class TransactionCancelled(Exception):
+    """A TransactWriteItems call was cancelled; ``reasons`` has one entry per action.
+
+    Each reason is DynamoDB's ``{"Code": ..., "Item": ...}`` (``Code`` ``None`` for actions that
+    did not fail; ``Item`` with ``ReturnValuesOnConditionCheckFailure``). Source: DynamoDB API
+    reference, TransactWriteItems, ``TransactionCanceledException``.
+    """
+
+    def __init__(self, reasons: list[Mapping[str, Any]]) -> None:
+        super().__init__([reason.get("Code") for reason in reasons])
+        self.reasons = reasons
+
+    def failed(self, index: int) -> bool:
+        """Whether the condition of action ``index`` failed."""
+        return (
+            index < len(self.reasons)
+            and self.reasons[index].get("Code") == "ConditionalCheckFailed"
+        )
+
+    def item(self, index: int) -> Mapping[str, Any] | None:
+        """The item that failed action ``index``'s condition, if DynamoDB returned it."""
+        return self.reasons[index].get("Item") if index < len(self.reasons) else None
+
+    def holder(self, index: int) -> str:
+        """The currency holding the numeric code that action ``index`` tried to claim."""
+        item = self.item(index) or {}
+        return str((item.get(HOLDER) or {}).get("S", "another currency"))
+
+
+def transact(client: DynamoDBClient, actions: list[Any]) -> None:
+    """TransactWriteItems with the store's error mapping.
+
+    botocore fills ``ClientRequestToken`` (DynamoDB's idempotency token) once per call and keeps
+    it across retries, so a retry after a lost response does not apply the actions twice.
+
+    Raises:
+        TransactionCancelled: an action's condition failed, or another transaction conflicted.
+        DependencyUnavailable: DynamoDB is down, throttling or timing out.
+    """
+    try:
+        with _dynamodb_errors():
+            client.transact_write_items(TransactItems=actions)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            raise
+        reasons: Any = exc.response.get("CancellationReasons") or []
+        raise TransactionCancelled(list(reasons)) from None
 
 
 class CurrencyStore:
@@ -425,7 +539,11 @@ class CurrencyStore:
                 kwargs["ExclusiveStartKey"] = {PARTITION_KEY: {"S": start}}
             with _dynamodb_errors():
                 response = self._client.scan(**kwargs)
-            items.extend(_from_item(item) for item in response.get("Items", []))
+            items.extend(
+                _from_item(item)
+                for item in response.get("Items", [])
+                if is_currency_key(item[PARTITION_KEY]["S"])
+            )
             last = response.get("LastEvaluatedKey")
             if last is None:
                 return Page(items, None)
@@ -439,8 +557,12 @@ class CurrencyStore:
         A retried attempt that finds the very item an earlier attempt wrote (its response was
         lost) is a success, not a conflict; likewise in :meth:`write`.
 
+        The currency and its numeric code's reservation are written in one transaction.
+
         Raises:
             CurrencyExists: the code is taken (a conditional write: nothing is overwritten).
+            NumericCodeTaken: another currency holds the numeric code.
+            WriteConflict: other transactions cancelled every attempt.
             DependencyUnavailable: DynamoDB is down, throttling or timing out.
         """
         now = now_rfc3339()
@@ -454,18 +576,30 @@ class CurrencyStore:
             "updatedBy": actor,
         }
         item = _to_item(currency)
-        try:
-            with _dynamodb_errors(fields["code"]):
-                self._client.put_item(
-                    TableName=self._table,
-                    Item=item,
-                    ConditionExpression="attribute_not_exists(#pk)",
-                    ExpressionAttributeNames={"#pk": PARTITION_KEY},
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
-        except _ConditionFailed as failed:
-            if not failed.found(item):
-                raise CurrencyExists(fields["code"]) from None
+        code, numeric = str(currency["code"]), str(currency["numericCode"])
+        put = {
+            "Put": {
+                "TableName": self._table,
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(#pk)",
+                "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+        for _ in range(_TRANSACTION_ATTEMPTS):
+            try:
+                transact(self._client, [put, claim_numeric(self._table, numeric, code)])
+            except TransactionCancelled as cancelled:
+                if cancelled.failed(0):
+                    if _ConditionFailed(code, cancelled.item(0)).found(item):
+                        break
+                    raise CurrencyExists(code) from None
+                if cancelled.failed(1):
+                    raise NumericCodeTaken(numeric, cancelled.holder(1)) from None
+                continue  # another transaction touched an item: try again
+            break
+        else:
+            raise WriteConflict(code)
         return _from_item(item)
 
     @_budgeted
@@ -488,25 +622,57 @@ class CurrencyStore:
         Raises:
             CurrencyNotFound: no currency has the code.
             PreconditionFailed: ``precondition`` refused (also after losing a race).
+            NumericCodeTaken: the change gives the currency a numeric code another holds.
             WriteConflict: no precondition, and other writers won every attempt.
             DependencyUnavailable: DynamoDB is down, throttling or timing out.
         """
+        release = True
         for _ in range(attempts):
             current = self.get(code)
             if precondition is not None:
                 precondition(current)
-            item = _to_item(revision(current, change(current), actor))
-            try:
-                with _dynamodb_errors(code):
-                    self._client.put_item(
-                        TableName=self._table,
-                        Item=item,
-                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            new = revision(current, change(current), actor)
+            item = _to_item(new)
+            old_numeric, new_numeric = current.get("numericCode"), new.get("numericCode")
+            if old_numeric == new_numeric:
+                try:
+                    with _dynamodb_errors(code):
+                        self._client.put_item(
+                            TableName=self._table,
+                            Item=item,
+                            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                            **_unchanged_since(current),
+                        )
+                except _ConditionFailed as failed:
+                    if not failed.found(item):
+                        continue
+                return _from_item(item)
+            # Renumbering: the currency, the new code's reservation and the old one's release
+            # in one transaction.
+            actions = [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": item,
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         **_unchanged_since(current),
-                    )
-            except _ConditionFailed as failed:
-                if not failed.found(item):
+                    }
+                },
+                claim_numeric(self._table, str(new_numeric), code),
+            ]
+            if old_numeric and release:
+                actions.append(release_numeric(self._table, str(old_numeric), code))
+            try:
+                transact(self._client, actions)
+            except TransactionCancelled as cancelled:
+                if cancelled.failed(0):
+                    if _ConditionFailed(code, cancelled.item(0)).found(item):
+                        return _from_item(item)
                     continue
+                if cancelled.failed(1):
+                    raise NumericCodeTaken(str(new_numeric), cancelled.holder(1)) from None
+                release = release and not cancelled.failed(2)  # as in delete
+                continue
             return _from_item(item)
         raise WriteConflict(code)
 
@@ -514,34 +680,43 @@ class CurrencyStore:
     def delete(self, code: str, precondition: Precondition | None = None) -> None:
         """Delete one currency; with a ``precondition``, only if it accepts the current state.
 
+        The currency and its numeric code's reservation go in one transaction.
+
         Raises:
             CurrencyNotFound: no currency has the code.
             PreconditionFailed: ``precondition`` refused, or the currency changed meanwhile.
+            WriteConflict: no precondition, and other writers won every attempt.
             DependencyUnavailable: DynamoDB is down, throttling or timing out.
         """
-        if precondition is None:
+        release = True
+        for _ in range(_TRANSACTION_ATTEMPTS):
+            current = self.get(code)
+            if precondition is not None:
+                precondition(current)
+            # The currency goes with its numeric code's reservation, if it was the holder.
+            actions: list[Any] = [
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": {PARTITION_KEY: {"S": code}},
+                        **_unchanged_since(current),
+                    }
+                }
+            ]
+            if current.get("numericCode") and release:
+                actions.append(release_numeric(self._table, str(current["numericCode"]), code))
             try:
-                with _dynamodb_errors(code):
-                    self._client.delete_item(
-                        TableName=self._table,
-                        Key={PARTITION_KEY: {"S": code}},
-                        ConditionExpression="attribute_exists(#pk)",
-                        ExpressionAttributeNames={"#pk": PARTITION_KEY},
-                    )
-            except _ConditionFailed:
-                raise CurrencyNotFound(code) from None
+                transact(self._client, actions)
+            except TransactionCancelled as cancelled:
+                if cancelled.failed(0) and precondition is not None:
+                    # Changed since the precondition was checked: it held for another version.
+                    raise PreconditionFailed(code) from None
+                # Another currency holds the old code's reservation (data written before
+                # reservations, see seed): leave it to that one.
+                release = release and not cancelled.failed(1)
+                continue  # changed or deleted meanwhile (read again), or a conflict
             return
-        current = self.get(code)
-        precondition(current)
-        try:
-            with _dynamodb_errors(code):
-                self._client.delete_item(
-                    TableName=self._table,
-                    Key={PARTITION_KEY: {"S": code}},
-                    **_unchanged_since(current),
-                )
-        except _ConditionFailed:
-            raise PreconditionFailed(code) from None
+        raise WriteConflict(code)
 
     def ensure_table(self) -> bool:
         """Create the table if it does not exist (local runs and tests). True if created."""

@@ -10,8 +10,11 @@ from constructs import Construct
 
 from currency_api.store import PARTITION_KEY, table_definition
 
-#: The DynamoDB API calls CurrencyStore makes when serving requests (get_item, put_item,
-#: delete_item, scan). CreateTable and DescribeTable are for local emulators only.
+#: The DynamoDB API calls CurrencyStore makes when serving requests (get_item, put_item, scan,
+#: and transact_write_items of Put and Delete actions: IAM authorizes each action of a
+#: transaction as its single-item counterpart, PutItem and DeleteItem; DynamoDB developer
+#: guide, "Using IAM with DynamoDB transactions"). CreateTable and DescribeTable are for local
+#: emulators only.
 STORE_ACTIONS: Final = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",

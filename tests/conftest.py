@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -100,5 +102,28 @@ EURO: dict[str, Any] = {"code": "EUR", "name": "Euro", "numericCode": "978", "mi
 
 
 def euro(**changes: Any) -> dict[str, Any]:
-    """A valid CurrencyCreate body, with changes."""
-    return {**EURO, **changes}
+    """A valid CurrencyCreate body, with changes.
+
+    ISO 4217 numeric codes are unique (a second currency with ``978`` is a 409), so a body for
+    another ``code`` gets a numeric code of its own, which no ISO currency holds either, unless
+    ``numericCode`` is among the changes.
+    """
+    body = {**EURO, **changes}
+    if "numericCode" not in changes and body["code"] != EURO["code"]:
+        body["numericCode"] = numeric_code_for(str(body["code"]))
+    return body
+
+
+@functools.cache
+def _free_numeric_codes() -> tuple[str, ...]:
+    from currency_api.iso4217 import read_list_one
+
+    held = {currency.numeric_code for currency in read_list_one()}
+    return tuple(code for code in (f"{n:03d}" for n in range(1000)) if code not in held)
+
+
+def numeric_code_for(code: str) -> str:
+    """A numeric code no ISO 4217 currency holds, fixed for each alphabetic ``code``."""
+    free = _free_numeric_codes()
+    index = int.from_bytes(hashlib.blake2s(code.encode(), digest_size=4).digest())
+    return free[index % len(free)]

@@ -36,7 +36,7 @@ from currency_api import local
 from currency_api.store import READ_TIMEOUT_SECONDS, CurrencyStore
 from tests.conftest import euro
 from tests.emf import assert_valid_emf, emf_records
-from tests.local.test_local_server import free_port
+from tests.ports import free_port
 from tests.reliability.proxy import FaultProxy
 
 ROOT = Path(__file__).resolve().parents[2]

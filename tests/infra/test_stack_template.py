@@ -324,6 +324,18 @@ def test_granted_dynamodb_actions_are_the_calls_the_store_makes() -> None:
                 and node.func.value.attr == "_client"
             ):
                 calls.add(node.func.attr)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "transact":
+                calls.add("transact_write_items")
+    if "transact_write_items" in calls:
+        # IAM authorizes each action of a transaction as its single-item call.
+        calls.remove("transact_write_items")
+        kinds = {"Put": "put_item", "Delete": "delete_item", "Update": "update_item"}
+        kinds["ConditionCheck"] = "condition_check_item"
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                for key in node.keys:
+                    if isinstance(key, ast.Constant) and key.value in kinds:
+                        calls.add(kinds[key.value])
     actions = {"dynamodb:" + "".join(part.title() for part in call.split("_")) for call in calls}
     assert actions == set(STORE_ACTIONS)
 

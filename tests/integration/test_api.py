@@ -12,6 +12,7 @@ from currency_api.iso4217 import read_list_one
 from currency_api.seed import seed
 from currency_api.store import CurrencyStore
 from tests.conftest import euro
+from tests.spec_operations import load_spec
 
 PROBLEM = "application/problem+json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -68,6 +69,92 @@ def test_create_currency_returns_409_when_code_exists(
     body = assert_problem(create(client, admin, name="Other"), 409)
     assert "EUR" in body["detail"]
     assert client.get("/currencies/EUR", headers=admin).json()["name"] == "Euro"
+
+
+def test_create_currency_returns_409_naming_the_holder_of_a_taken_numeric_code(
+    client: TestClient, admin: dict[str, str], store: CurrencyStore
+) -> None:
+    assert create(client, admin).status_code == 201
+    body = assert_problem(
+        create(client, admin, code="XEU", name="Not the euro", numericCode="978"), 409
+    )
+    assert body["detail"] == "The numeric code '978' belongs to the currency 'EUR' already."
+    assert [c["code"] for c in store.list(10).items] == ["EUR"]
+
+
+def test_replace_and_update_return_409_when_renumbering_to_a_taken_numeric_code(
+    client: TestClient, admin: dict[str, str], store: CurrencyStore
+) -> None:
+    create(client, admin)
+    create(client, admin, code="CHF", name="Swiss Franc", numericCode="756")
+    body = euro(code="CHF", name="Franc", numericCode="978")
+    replace = client.put("/currencies/CHF", json=body, headers=admin)
+    assert "'EUR'" in assert_problem(replace, 409)["detail"]
+    patch = client.patch(
+        "/currencies/CHF",
+        content=json.dumps({"numericCode": "978"}),
+        headers={**admin, "Content-Type": MERGE_PATCH},
+    )
+    assert "'EUR'" in assert_problem(patch, 409)["detail"]
+    assert store.get("CHF")["numericCode"] == "756"
+
+
+def test_deleting_or_renumbering_a_currency_releases_its_numeric_code(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    create(client, admin)
+    renumber = client.patch(
+        "/currencies/EUR",
+        content=json.dumps({"numericCode": "999"}),
+        headers={**admin, "Content-Type": MERGE_PATCH},
+    )
+    assert renumber.status_code == 200, renumber.text
+    assert create(client, admin, code="XEU", numericCode="978").status_code == 201  # free again
+    assert client.delete("/currencies/EUR", headers=admin).status_code == 204
+    assert create(client, admin, code="XXX", numericCode="999").status_code == 201
+
+
+def test_listing_never_returns_the_numeric_code_reservations(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    for code, numeric in (("AAA", "901"), ("BBB", "902"), ("CCC", "903")):
+        assert create(client, admin, code=code, numericCode=numeric).status_code == 201
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        query = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/currencies", params=query, headers=admin).json()
+        seen.extend(item["code"] for item in page["items"])
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == ["AAA", "BBB", "CCC"]
+
+
+def test_every_success_body_keeps_the_spec_member_order_in_utf8(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    order = list(load_spec()["components"]["schemas"]["Currency"]["properties"])
+    created = create(client, admin, symbol="€")
+    etag = created.headers["etag"]
+    read = client.get("/currencies/EUR", headers=admin)
+    patched = client.patch(
+        "/currencies/EUR",
+        content=json.dumps({"name": "Euro ✓"}),
+        headers={**admin, "Content-Type": MERGE_PATCH, "If-Match": read.headers["etag"]},
+    )
+    replaced = client.put("/currencies/EUR", json=euro(symbol="€"), headers=admin)
+    listed = client.get("/currencies", headers=admin)
+    assert etag
+    for response in (created, read, patched, replaced):
+        assert response.status_code in (200, 201), response.text
+        assert list(response.json()) == [name for name in order if name in response.json()]
+        assert "€".encode() in response.content or "✓".encode() in response.content
+        assert b"\\u" not in response.content
+    assert list(listed.json()) == ["items", "nextCursor"]
+    (item,) = listed.json()["items"]
+    assert list(item) == [name for name in order if name in item]
+    assert "€".encode() in listed.content
 
 
 def test_get_currency_returns_404_when_unknown(client: TestClient, admin: dict[str, str]) -> None:
@@ -175,6 +262,31 @@ def test_replace_currency_replaces_every_field_and_bumps_version(
     assert (body["name"], body["minorUnit"], body["version"]) == ("Euro (new)", 3, 2)
     assert "symbol" not in body
     assert response.headers["etag"] != etag
+
+
+def test_replace_currency_accepts_what_get_returned_after_an_edit(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    create(client, admin, symbol="€")
+    read = client.get("/currencies/EUR", headers=admin)
+    edited = {**read.json(), "name": "Euro (edited)", "version": 99, "createdBy": "mallory"}
+    response = client.put(
+        "/currencies/EUR", json=edited, headers={**admin, "If-Match": read.headers["etag"]}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # The read-only members sent back are ignored: the server's own values stand.
+    assert (body["name"], body["version"]) == ("Euro (edited)", 2)
+    assert body["createdBy"] == read.json()["createdBy"]
+    assert body["createdAt"] == read.json()["createdAt"]
+
+
+def test_replace_currency_returns_400_for_an_unknown_member(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    create(client, admin)
+    body = {**euro(), "colour": "blue"}
+    assert_problem(client.put("/currencies/EUR", json=body, headers=admin), 400)
 
 
 def test_replace_currency_returns_404_when_missing(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
+from currency_api import local
 from currency_api.cli import main
 from currency_api.iso4217 import read_list_one
-from currency_api.seed import seed
-from currency_api.store import CurrencyStore
+from currency_api.seed import SeedConflict, seed
+from currency_api.store import CurrencyStore, _to_item
 
 
 def test_seed_loads_the_shipped_list_with_iso_fields(store: CurrencyStore) -> None:
@@ -90,3 +93,100 @@ def test_seed_command_names_a_missing_table_variable(
     monkeypatch.delenv("TABLE_NAME", raising=False)
     assert main(["seed"]) == 2
     assert "TABLE_NAME" in capsys.readouterr().err
+
+
+def _list_one(tmp_path: Path, *entries: tuple[str, str, str]) -> Path:
+    """A list-one XML file with (code, name, numeric code) entries, minor unit 2."""
+    rows = "".join(
+        f"<CcyNtry><CtryNm>X</CtryNm><CcyNm>{name}</CcyNm><Ccy>{code}</Ccy>"
+        f"<CcyNbr>{numeric}</CcyNbr><CcyMnrUnts>2</CcyMnrUnts></CcyNtry>\n"
+        for code, name, numeric in entries
+    )
+    path = tmp_path / "list-one.xml"
+    path.write_text(
+        f'<?xml version="1.0"?>\n<ISO_4217 Pblshd="2026-01-01">\n<CcyTbl>\n{rows}'
+        "</CcyTbl>\n</ISO_4217>\n"
+    )
+    return path
+
+
+def test_seed_command_refuses_a_list_giving_one_numeric_code_twice_and_writes_nothing(
+    store: CurrencyStore,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    path = _list_one(tmp_path, ("AAA", "Alpha", "901"), ("BBB", "Beta", "902"), ("CCC", "C", "901"))
+    monkeypatch.setenv("TABLE_NAME", store.table_name)
+    assert main(["seed", "--file", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "901 for AAA (in the list) and CCC (in the list)" in err
+    assert "Nothing was written" in err
+    assert "currency/s" not in err  # no progress bar before the error
+    assert store.list(100).items == []
+
+
+def test_seed_refuses_a_numeric_code_a_stored_currency_holds(
+    store: CurrencyStore, tmp_path: Path
+) -> None:
+    store.create({"code": "XYZ", "name": "Mine", "numericCode": "978", "minorUnit": 2}, "me")
+    with pytest.raises(SeedConflict, match=r"978 for EUR \(in the list\) and XYZ \(in the table\)"):
+        seed(store._client, store.table_name, read_list_one())
+    assert [c["code"] for c in store.list(100).items] == ["XYZ"]
+
+
+def test_seed_on_a_table_without_reservations_adds_them_and_uniqueness_holds_after(
+    store: CurrencyStore, client: TestClient, admin: dict[str, str]
+) -> None:
+    # A table written before numeric codes were reserved: currencies only.
+    for code, numeric in (("EUR", "978"), ("ABC", "899")):
+        at = "2026-01-01T00:00:00.000Z"
+        item = {"code": code, "name": code, "numericCode": numeric, "minorUnit": 2}
+        item |= {"version": 1, "createdAt": at, "updatedAt": at}
+        item |= {"createdBy": "before", "updatedBy": "before"}
+        store._client.put_item(TableName=store.table_name, Item=_to_item(item))
+    summary = seed(store._client, store.table_name, read_list_one())
+    assert (summary.created, summary.updated, summary.reserved) == (177, 1, 1)
+    taken = client.post(
+        "/currencies",
+        json={"code": "XYZ", "name": "X", "numericCode": "899", "minorUnit": 2},
+        headers=admin,
+    )
+    assert taken.status_code == 409
+    assert "'ABC'" in taken.json()["detail"]
+
+
+def test_seed_command_finds_the_local_server_from_its_state_file(
+    store: CurrencyStore,
+    cognito: local.LocalCognito,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TABLE_NAME", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    dataclasses.replace(cognito, table_name=store.table_name).save()
+    assert main(["seed"]) == 0
+    assert store.get("CHF")["name"] == "Swiss Franc"
+
+
+def test_seed_command_without_table_or_local_state_says_where_it_looked(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TABLE_NAME", raising=False)
+    assert main(["seed"]) == 2
+    err = capsys.readouterr().err
+    assert "TABLE_NAME" in err
+    assert str(tmp_path / ".currency-api" / "local.json") in err
+
+
+def test_seed_command_on_a_missing_table_suggests_create_table_and_draws_no_bar(
+    dynamodb: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TABLE_NAME", "no-such-table")
+    assert main(["seed"]) == 1
+    err = capsys.readouterr().err
+    assert "there is no table 'no-such-table'" in err
+    assert "--create-table" in err
+    assert "currency/s" not in err

@@ -31,7 +31,20 @@ def test_token_scope_without_a_service_client_is_refused(
     with pytest.raises(SystemExit) as exited:
         main(["token", "--scope", "currencies/read"])
     assert exited.value.code == 2
-    assert "--client service" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--client service" in err
+    # The token command's usage, not the top-level one.
+    assert err.startswith("usage: currency-api token ")
+    assert "{serve,seed,token}" not in err
+
+
+def test_token_scope_with_a_user_prints_the_token_usage(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["token", "--user", "reader", "--scope", "currencies/read"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.startswith("usage: currency-api token ")
 
 
 @pytest.mark.parametrize("port", ["0", "65536", "99999", "abc"])

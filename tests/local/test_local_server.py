@@ -6,131 +6,22 @@ tokens from the real `token` command run in the same folder, requests over real 
 
 from __future__ import annotations
 
-import os
-import queue
-import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import threading
-import time
+import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from tests import tokens
+from tests.local_server import LocalServer, serving
 from tests.spec_operations import secured_operations
-
-STARTUP_SECONDS = 90
-
-
-def command() -> list[str]:
-    """The installed `currency-api` script of this environment (or the module, if absent)."""
-    script = Path(sys.executable).with_name("currency-api")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("currency-api")
-    return [found] if found else [sys.executable, "-m", "currency_api.cli"]
-
-
-def clean_env() -> dict[str, str]:
-    """The user's environment without the test session's emulator endpoints and credentials,
-    so `serve` starts its own embedded emulators as it does on a newcomer's machine."""
-    return {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("AWS_", "COGNITO_")) and name != "TABLE_NAME"
-    }
-
-
-@dataclass
-class LocalServer:
-    workdir: Path
-    env: dict[str, str]
-    output: list[str]
-    api: str
-    swagger_ui: str
-    spec: str
-
-    @property
-    def base(self) -> str:
-        return self.api.removesuffix("/currencies")
-
-    tokens: dict[tuple[str, ...], str] = field(default_factory=dict)
-
-    def token(self, *args: str) -> str:
-        """`currency-api token ARGS` run in the server's folder, as the printed hint says
-        (once per ARGS for the module: the tokens last an hour)."""
-        if args in self.tokens:
-            return self.tokens[args]
-        done = subprocess.run(  # noqa: S603 - our own console script, fixed arguments
-            [*command(), "token", *args],
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        self.tokens[args] = done.stdout.strip()
-        return self.tokens[args]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    workdir = tmp_path_factory.mktemp("local-run")
-    env = clean_env()
-    process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
-        [*command(), "serve", "--port", str(free_port())],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    output: list[str] = []
-
-    def drain() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-
-    threading.Thread(target=drain, daemon=True).start()
-    try:
-        urls: dict[str, str] = {}
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while "spec" not in urls or not any("Uvicorn running" in line for line in output):
-            assert process.poll() is None, "".join(output)
-            try:
-                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                pytest.fail("serve did not start:\n" + "".join(output))
-            output.append(line)
-            match = re.match(r"\s+(API|Swagger UI|Spec)\s+(http://\S+)", line)
-            if match:
-                urls[match.group(1).lower().replace(" ", "_")] = match.group(2)
-        yield LocalServer(workdir, env, output, urls["api"], urls["swagger_ui"], urls["spec"])
-    finally:
-        process.send_signal(signal.SIGINT)  # Ctrl+C, as a user stops it
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with serving(tmp_path_factory.mktemp("local-run")) as local_server:
+        yield local_server
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -170,7 +61,7 @@ def test_reader_token_reads_a_seeded_currency_but_cannot_write(server: LocalServ
 
 def test_admin_token_creates_and_deletes_a_currency(server: LocalServer) -> None:
     token = server.token()  # the default: the demo admin
-    body = {"code": "ZZA", "name": "Local test", "numericCode": "901", "minorUnit": 2}
+    body = {"code": "ZZA", "name": "Local test", "numericCode": "899", "minorUnit": 2}
     created = httpx.post(server.api, json=body, headers=bearer(token))
     assert created.status_code == 201, created.text
     assert created.json()["createdBy"] == tokens.claims_of(token)["sub"]
@@ -210,6 +101,16 @@ def test_served_spec_offers_the_bearer_scheme_to_swagger_ui(server: LocalServer)
     assert "/openapi.json" in ui.text
     config = httpx.get(f"{server.swagger_ui}swagger-ui-config.json").json()
     assert config["persistAuthorization"] is True
+
+
+def test_served_spec_names_the_url_serve_prints_as_its_server(server: LocalServer) -> None:
+    # Swagger UI's Servers list shows it; the printed banner names the same base URL.
+    for path, load in (("/openapi.json", json.loads), ("/openapi.yaml", yaml.safe_load)):
+        response = httpx.get(f"{server.base}{path}", headers={"Host": "evil.example"})
+        assert response.status_code == 200
+        assert load(response.text)["servers"] == [
+            {"url": server.base, "description": "This server"}
+        ]
 
 
 def test_request_formed_as_swagger_ui_sends_it_succeeds(server: LocalServer) -> None:

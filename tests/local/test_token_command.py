@@ -87,6 +87,7 @@ def test_token_refuses_without_local_state(
     code, out, err = run_token(capsys)
     assert (code, out) == (1, "")
     assert "start the local API first" in err
+    assert str(workdir / ".currency-api" / "local.json") in err  # where it looked
 
 
 def test_token_refuses_a_malformed_state_file(

@@ -103,6 +103,25 @@ def test_each_request_has_one_access_line_with_route_status_latency_and_subject(
         assert entry["time"].endswith("Z")
 
 
+def test_a_client_error_is_logged_once_in_the_access_line_at_info(
+    client: TestClient, logs: JsonLines, admin: dict[str, str], reader: dict[str, str]
+) -> None:
+    answers = [
+        client.get("/currencies"),  # 401
+        client.post("/currencies", json=euro(), headers=reader),  # 403
+        client.get("/currencies/eur", headers=admin),  # 400
+        client.get("/nowhere"),  # 404
+        client.delete("/health"),  # 405
+        client.post("/currencies", content=b"x", headers={**admin, "Content-Type": "text/plain"}),
+    ]
+    statuses = [answer.status_code for answer in answers]
+    assert all(400 <= status < 500 for status in statuses), statuses
+    entries = logs.entries()
+    assert [e["status"] for e in logs.access()] == statuses
+    assert all(e["level"] == "INFO" for e in logs.access())
+    assert [e for e in entries if e["level"] in ("WARNING", "ERROR")] == []
+
+
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "status"),
     [

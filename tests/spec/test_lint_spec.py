@@ -177,9 +177,9 @@ DEFECTS = [
     ),
     Defect(
         "property_example_that_does_not_validate",
-        _set([*COMPONENTS, "schemas", "Currency", "properties", "version", "example"], 0),
+        _set([*COMPONENTS, "schemas", "CurrencyName", "example"], ""),
         "no-invalid-schema-examples",
-        "#/components/schemas/Currency/properties/version/example",
+        "#/components/schemas/CurrencyName/example",
     ),
     Defect(
         "response_example_that_does_not_validate",

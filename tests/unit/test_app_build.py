@@ -70,3 +70,18 @@ def test_compiled_parameter_validator_answers_as_connexion_does(value: str | Non
     assert ours.validate_parameter("path", value, CODE) == theirs.validate_parameter(
         "path", value, CODE
     )
+
+
+def test_starting_prints_no_deprecation_warning() -> None:
+    # Connexion imports starlette.testclient, which warns about httpx at every start.
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import currency_api.app, currency_api.cli"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert result.stderr == ""

@@ -55,12 +55,20 @@ def test_from_env_accepts_aws_default_region_and_explicit_urls() -> None:
         ("TRUST_API_GATEWAY_CLAIMS", "maybe"),
         ("MAX_BODY_BYTES", "lots"),
         ("MAX_BODY_BYTES", "10"),
+        ("PUBLIC_URL", "api.example.com"),
+        ("PUBLIC_URL", "https://api.example.com/?x=1"),
         ("METRICS", "statsd"),
     ],
 )
 def test_from_env_rejects_malformed_values_by_name(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({**BASE, name: value})
+
+
+def test_public_url_is_optional_and_kept_without_a_trailing_slash() -> None:
+    assert Settings.from_env(BASE).public_url is None
+    url = Settings.from_env({**BASE, "PUBLIC_URL": "https://api.example.com/v1/"}).public_url
+    assert url == "https://api.example.com/v1"
 
 
 @pytest.mark.parametrize(

@@ -91,3 +91,12 @@ def test_every_link_names_an_operation_of_the_spec() -> None:
     ids = {op.operation_id for op in operations()}
     for name, link in spec["components"]["links"].items():
         assert link["operationId"] in ids, name
+
+
+def test_the_store_orders_members_as_the_spec_orders_currency_properties() -> None:
+    from currency_api.store import CURRENCY_FIELDS
+    from tests.spec_operations import load_spec
+
+    assert list(load_spec()["components"]["schemas"]["Currency"]["properties"]) == list(
+        CURRENCY_FIELDS
+    )
