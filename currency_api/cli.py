@@ -19,8 +19,17 @@ def main(argv: list[str] | None = None) -> int:
 
     serve = commands.add_parser("serve", help="serve the API with uvicorn")
     # HOST and PORT: how a container platform sets them (the Dockerfile does).
-    serve.add_argument("--host", default=os.environ.get("HOST") or "127.0.0.1")
-    serve.add_argument("--port", type=_positive, default=os.environ.get("PORT") or "8000")
+    serve.add_argument(
+        "--host",
+        default=os.environ.get("HOST") or "127.0.0.1",
+        help="address to listen on (default: $HOST or 127.0.0.1)",
+    )
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=os.environ.get("PORT") or "8000",
+        help="TCP port, 1-65535 (default: $PORT or 8000)",
+    )
     serve.add_argument(
         "--aws",
         action="store_true",
@@ -174,6 +183,14 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
     return int(text)
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port number, 1 to 65535."""
+    port = _positive(text)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, not {text!r}")
+    return port
 
 
 def _env_workers() -> int:

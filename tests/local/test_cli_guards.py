@@ -45,3 +45,17 @@ def test_token_scope_with_a_user_prints_the_token_usage(
         main(["token", "--user", "reader", "--scope", "currencies/read"])
     assert exited.value.code == 2
     assert capsys.readouterr().err.startswith("usage: currency-api token ")
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "99999", "abc"])
+def test_serve_refuses_a_port_outside_1_to_65535_with_usage_not_a_traceback(
+    port: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--port", port])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --port: expected a" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / ".currency-api").exists()
