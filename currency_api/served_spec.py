@@ -2,7 +2,10 @@
 
 Connexion 3.3 serves the document with ``servers: [{"url": <root path>}]``, which is ``""`` at
 the root: Swagger UI's Servers list is then empty. This middleware answers those two paths
-itself, with the document Connexion would serve (references resolved) and one server:
+itself, with the document as written (its ``$ref`` references and named component schemas
+kept, so a client generated from the served URL gets the same named models as one generated
+from ``spec/openapi.yaml``; Connexion would inline every reference, eight times the bytes) and
+one server:
 
 - a URL the operator configured (``PUBLIC_URL``; ``currency-api serve`` sets the URL it prints);
 - else, on Lambda, ``https://{requestContext.domainName}`` plus ``/{stage}`` for a named stage.
@@ -22,7 +25,6 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 import yaml
-from connexion.json_schema import resolve_refs
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 #: The paths Connexion serves the document at (its default ``openapi_spec_path``).
@@ -53,7 +55,7 @@ class SpecServers:
         self, app: ASGIApp, document: Mapping[str, Any], public_url: str | None = None
     ) -> None:
         self.app = app
-        self._resolved = resolve_refs(dict(document))
+        self._document = dict(document)
         self._public_url = public_url.rstrip("/") if public_url else None
         self._built: dict[tuple[str, str], bytes] = {}
 
@@ -66,7 +68,7 @@ class SpecServers:
         key = (url, path)
         built = self._built.get(key)
         if built is None:
-            document = {**self._resolved, "servers": [{"url": url, "description": "This server"}]}
+            document = {**self._document, "servers": [{"url": url, "description": "This server"}]}
             if path == JSON_PATH:
                 built = json.dumps(document, ensure_ascii=False).encode()
             else:

@@ -7,6 +7,7 @@ import json
 import pytest
 import yaml
 
+from currency_api.spec_document import load_spec
 from tests.lambda_.conftest import Handler
 from tests.lambda_.events import LambdaContext, http_api_v2
 
@@ -30,3 +31,13 @@ def test_openapi_yaml_names_the_same_server(handler: Handler) -> None:
     result = handler(http_api_v2("GET", "/openapi.yaml", stage="prod"), LambdaContext())
     assert result["statusCode"] == 200
     assert yaml.safe_load(result["body"])["servers"][0]["url"] == f"https://{DOMAIN}/prod"
+
+
+def test_the_served_document_is_the_spec_as_written_with_its_references(handler: Handler) -> None:
+    result = handler(http_api_v2("GET", "/openapi.json"), LambdaContext())
+    served = json.loads(result["body"])
+    written = load_spec()
+    assert served["components"] == json.loads(json.dumps(written["components"]))
+    assert served["paths"] == json.loads(json.dumps(written["paths"]))
+    assert '"$ref": "#/components/schemas/Currency"' in result["body"]
+    assert len(result["body"]) < 2 * len(json.dumps(written))
