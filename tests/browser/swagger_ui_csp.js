@@ -1,11 +1,10 @@
-// Manual check (not part of `make test`: CI has no Chromium): Swagger UI works under the
-// Content-Security-Policy the API sends (currency_api/swagger_csp.py) with no CSP violation,
-// the page refuses to be framed, and Authorize + "Try it out" still answer 200.
+// Swagger UI works under the Content-Security-Policy the API sends
+// (currency_api/swagger_csp.py) with no CSP violation, the page refuses to be framed, and
+// Authorize + "Try it out" still answer 200. Run by tests/browser/test_swagger_ui.py under
+// `make test`; by hand against a running server:
 //
-//   make run                                   # terminal 1
-//   npm install --prefix /tmp/swagger-check playwright-core
 //   BASE=http://127.0.0.1:8000 TOKEN=$(.venv/bin/currency-api token) \
-//     NODE_PATH=/tmp/swagger-check/node_modules node tests/browser/swagger_ui_csp.js
+//     NODE_PATH=tools/browser/node_modules node tests/browser/swagger_ui_csp.js
 //
 // Needs a Chromium (Debian: apt-get install chromium); CHROMIUM overrides /usr/bin/chromium.
 // Prints one line per check and exits non-zero if any fails.

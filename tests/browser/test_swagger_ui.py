@@ -22,6 +22,9 @@ from tests.local_server import LocalServer, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "browser" / "swagger_ui_authorize.js"
+#: Swagger UI under the Content-Security-Policy the API sends (issue 14): prints one
+#: ``ok``/``FAIL`` line per check, exits non-zero if any fails.
+CSP_SCRIPT = ROOT / "tests" / "browser" / "swagger_ui_csp.js"
 NODE_MODULES = ROOT / "tools" / "browser" / "node_modules"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
@@ -41,17 +44,33 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     if missing:
         pytest.fail(f"{', '.join(missing)} missing: run `make install-browser` (mk/browser.mk)")
     with serving(tmp_path_factory.mktemp("swagger-ui")) as server:
-        yield _run_browser(server, str(node))
+        found = _run_browser(server, str(node))
+        # After the authorize script, on the same server: one server start for both.
+        csp = subprocess.run(  # noqa: S603 - node on our own script
+            [str(node), str(CSP_SCRIPT)],
+            env=_browser_env(server),
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        found["csp"] = {"returncode": csp.returncode, "lines": csp.stdout.splitlines()}
+        found["csp"]["stderr"] = csp.stderr[-2000:]
+        yield found
 
 
-def _run_browser(server: LocalServer, node: str) -> dict[str, Any]:
-    env = {
+def _browser_env(server: LocalServer) -> dict[str, str]:
+    return {
         **server.env,
         "BASE": server.base,
         "TOKEN": server.token(),
         "NODE_PATH": str(NODE_MODULES),
         "CHROMIUM": CHROMIUM,
     }
+
+
+def _run_browser(server: LocalServer, node: str) -> dict[str, Any]:
+    env = _browser_env(server)
     done = subprocess.run(  # noqa: S603 - node on our own script
         [node, str(SCRIPT)], env=env, capture_output=True, text=True, timeout=180, check=False
     )
@@ -131,3 +150,13 @@ def test_conditional_headers_come_after_the_path_parameter(
 ) -> None:
     parameters = _operation(report, method, "/currencies/{code}")["parameters"]
     assert parameters == ["path:code", f"header:{conditional}"]
+
+
+def test_swagger_ui_works_under_its_csp_and_refuses_to_be_framed(report: dict[str, Any]) -> None:
+    csp = report["csp"]
+    lines = csp["lines"]
+    assert csp["returncode"] == 0, "\n".join([*lines, csp["stderr"]])
+    assert not [line for line in lines if line.startswith("FAIL")]
+    checks = " ".join(lines)
+    for expected in ("X-Frame-Options: DENY", "answers 200", "inside a frame", "no CSP violation"):
+        assert expected in checks
