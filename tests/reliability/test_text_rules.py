@@ -195,3 +195,22 @@ def test_marks_within_the_run_bound_are_accepted(live: LiveServer, auth: tuple[s
         live.port, "PATCH", "/currencies/EUR", [auth, MERGE_PATCH], {"name": f"a{marks}"}
     )
     assert response.status == 200, response.body
+
+
+@pytest.mark.parametrize("schema", sorted(PATTERNS))
+def test_every_string_the_pattern_accepts_matches_it_and_is_no_longer_after_nfc(
+    schema: str,
+) -> None:
+    """The app validates the NFC form, so a value the spec's pattern accepts must keep
+    matching it after NFC, or a schema-valid request would be refused (Schemathesis found
+    ``\\ufa6c``, which NFC replaces with a character outside the Basic Multilingual Plane)."""
+    pattern = re.compile(PATTERNS[schema])
+    admitted = [chr(c) for c in range(0x10000) if pattern.match(chr(c) + "a")]
+    assert len(admitted) > 50_000
+    changed = [c for c in admitted if unicodedata.normalize("NFC", c) != c]
+    assert changed == []
+    for text in ("\u0041\u030a", "e\u0301" * 50, "\u1100\u1161\u11a8", "\u00c5\u0301"):
+        assert pattern.match(text)
+        composed = unicodedata.normalize("NFC", text)
+        assert pattern.match(composed)
+        assert len(composed) <= len(text)
