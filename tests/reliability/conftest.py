@@ -10,6 +10,7 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ import uvicorn
 from botocore.config import Config
 
 from currency_api import local
+from currency_api.app import create_app
+from currency_api.store import CurrencyStore
 from tests.ports import free_port
 from tests.reliability.proxy import FaultProxy
 
@@ -180,3 +183,28 @@ def raw_request(
         return RawResponse(response.status, response.headers, response.read())
     finally:
         connection.close()
+
+
+@pytest.fixture(scope="module")
+def module_store(dynamodb: Any) -> Iterator[CurrencyStore]:
+    """A table of the module's own, empty; a module that needs currencies overrides this."""
+    store = CurrencyStore(dynamodb, f"currencies-{uuid.uuid4().hex[:12]}", "test-secret")
+    store.ensure_table()
+    yield store
+    dynamodb.delete_table(TableName=store.table_name)
+
+
+@pytest.fixture(scope="module")
+def live(cognito: local.LocalCognito, module_store: CurrencyStore) -> Iterator[LiveServer]:
+    """The app on uvicorn for the module, on :func:`module_store`."""
+    settings = local.settings_for(
+        cognito, table_name=module_store.table_name, cursor_secret="test-secret"
+    )
+    with LiveServer(create_app(settings, store=module_store)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def auth(admin: dict[str, str]) -> tuple[str, str]:
+    """The admin token as a raw header line's name and value."""
+    return ("Authorization", admin["Authorization"])

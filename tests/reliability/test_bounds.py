@@ -35,11 +35,6 @@ def live(cognito: local.LocalCognito, dynamodb: Any) -> Iterator[LiveServer]:
     dynamodb.delete_table(TableName=table)
 
 
-@pytest.fixture(scope="module")
-def auth(admin: dict[str, str]) -> tuple[str, str]:
-    return ("Authorization", admin["Authorization"])
-
-
 def assert_problem(response: RawResponse, status: int) -> dict[str, Any]:
     """A short problem (no echo of the hostile value) with the security headers."""
     return problem_of(response, status, nosniff=True, max_bytes=512)

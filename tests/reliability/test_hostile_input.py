@@ -47,11 +47,6 @@ def live(cognito: local.LocalCognito, dynamodb: Any, admin: dict[str, str]) -> I
     dynamodb.delete_table(TableName=table)
 
 
-@pytest.fixture(scope="module")
-def auth(admin: dict[str, str]) -> tuple[str, str]:
-    return ("Authorization", admin["Authorization"])
-
-
 def assert_problem(response: RawResponse, status: int) -> dict[str, Any]:
     """A problem with the security headers and no echo of a large hostile value."""
     return problem_of(response, status, nosniff=True, max_bytes=1024)

@@ -10,8 +10,6 @@ from urllib.parse import quote
 
 import pytest
 
-from currency_api import local
-from currency_api.app import create_app
 from currency_api.store import CurrencyStore
 from tests.conftest import euro
 from tests.problems import assert_problem
@@ -28,20 +26,6 @@ def module_store(dynamodb: Any) -> Iterator[CurrencyStore]:
         store.create(euro(code=code, numericCode=f"{900 + number}"), "seed")
     yield store
     dynamodb.delete_table(TableName=store.table_name)
-
-
-@pytest.fixture(scope="module")
-def live(cognito: local.LocalCognito, module_store: CurrencyStore) -> Iterator[LiveServer]:
-    settings = local.settings_for(
-        cognito, table_name=module_store.table_name, cursor_secret="test-secret"
-    )
-    with LiveServer(create_app(settings, store=module_store)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def auth(admin: dict[str, str]) -> tuple[str, str]:
-    return ("Authorization", admin["Authorization"])
 
 
 def assert_400_naming(response: RawResponse, name: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -20,16 +19,6 @@ from currency_api.store import CurrencyStore
 from tests.reliability.conftest import LiveServer, raw_request
 
 PATHS = ["/openapi.json", "/openapi.yaml"]
-
-
-@pytest.fixture(scope="module")
-def live(cognito: local.LocalCognito, dynamodb: Any) -> Iterator[LiveServer]:
-    store = CurrencyStore(dynamodb, f"currencies-{uuid.uuid4().hex[:12]}", "test-secret")
-    store.ensure_table()
-    settings = local.settings_for(cognito, table_name=store.table_name, cursor_secret="x")
-    with LiveServer(create_app(settings, store=store)) as server:
-        yield server
-    dynamodb.delete_table(TableName=store.table_name)
 
 
 @pytest.mark.parametrize("path", PATHS)

@@ -7,26 +7,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import uuid
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from currency_api import local
-from currency_api.app import create_app
-from currency_api.store import CurrencyStore
 from tests.reliability.conftest import LiveServer, raw_request
-
-
-@pytest.fixture(scope="module")
-def live(cognito: local.LocalCognito, dynamodb: Any) -> Iterator[LiveServer]:
-    store = CurrencyStore(dynamodb, f"currencies-{uuid.uuid4().hex[:12]}", "test-secret")
-    store.ensure_table()
-    settings = local.settings_for(cognito, table_name=store.table_name, cursor_secret="x")
-    with LiveServer(create_app(settings, store=store)) as server:
-        yield server
-    dynamodb.delete_table(TableName=store.table_name)
 
 
 def directives(policy: str) -> dict[str, list[str]]:

@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from currency_api import local
-from currency_api.app import create_app, load_spec
+from currency_api.app import load_spec
 from currency_api.iso4217 import read_list_one
 from currency_api.store import CurrencyStore
 from currency_api.text import MAX_COMBINING_RUN
@@ -69,20 +68,6 @@ def module_store(dynamodb: Any) -> Iterator[CurrencyStore]:
     store.create(euro(), "seed")
     yield store
     dynamodb.delete_table(TableName=store.table_name)
-
-
-@pytest.fixture(scope="module")
-def live(cognito: local.LocalCognito, module_store: CurrencyStore) -> Iterator[LiveServer]:
-    settings = local.settings_for(
-        cognito, table_name=module_store.table_name, cursor_secret="test-secret"
-    )
-    with LiveServer(create_app(settings, store=module_store)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def auth(admin: dict[str, str]) -> tuple[str, str]:
-    return ("Authorization", admin["Authorization"])
 
 
 def send(
