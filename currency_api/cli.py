@@ -220,7 +220,7 @@ def _port_in_use(host: str, port: int) -> str | None:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError, EndpointConnectionError
 
     from currency_api.iso4217 import Iso4217Error, read_list_one
     from currency_api.problems import DependencyUnavailable
@@ -236,20 +236,28 @@ def _seed(args: argparse.Namespace) -> int:
     if isinstance(found, int):
         return found
     client, table, where = found
-    if args.create_table:
-        CurrencyStore(client, table).ensure_table()
-    else:
-        try:
+    try:
+        if args.create_table:
+            CurrencyStore(client, table).ensure_table()
+        else:
             client.describe_table(TableName=table)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-                raise
-            print(
-                f"currency-api seed: there is no table {table!r} in {where}; create it with "
-                "`currency-api seed --create-table` (or deploy the stack, which creates it)",
-                file=sys.stderr,
-            )
-            return 1
+    except EndpointConnectionError:
+        print(
+            f"currency-api seed: nothing answers at {where}; start the local server "
+            "(`make run`) or set TABLE_NAME",
+            file=sys.stderr,
+        )
+        return 1
+    except ClientError as exc:
+        missing = exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
+        if args.create_table or not missing:
+            raise
+        print(
+            f"currency-api seed: there is no table {table!r} in {where}; create it with "
+            "`currency-api seed --create-table` (or deploy the stack, which creates it)",
+            file=sys.stderr,
+        )
+        return 1
     from tqdm import tqdm
 
     # The bar appears with the first progress report, after the checks: an error that

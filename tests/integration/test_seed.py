@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 from pathlib import Path
 
 import pytest
@@ -88,11 +89,39 @@ def test_seed_command_can_create_the_table(
 
 
 def test_seed_command_names_a_missing_table_variable(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # no local server state here
     monkeypatch.delenv("TABLE_NAME", raising=False)
     assert main(["seed"]) == 2
     assert "TABLE_NAME" in capsys.readouterr().err
+
+
+def test_seed_command_says_when_the_local_server_named_by_its_state_is_gone(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The state of a local server that was killed (no clean exit removed its file).
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TABLE_NAME", raising=False)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    local.LocalCognito(
+        endpoint=dead,
+        region="us-east-1",
+        user_pool_id="us-east-1_gone",
+        public_client_id="public",
+        service_client_id="service",
+        service_client_secret="secret",  # dummy: nothing is reached
+        admin_username="admin",
+        reader_username="reader",
+        password="unused",
+        dynamodb_endpoint=dead,
+    ).save()
+    assert main(["seed"]) == 1
+    err = capsys.readouterr().err
+    assert f"nothing answers at the local server's emulator at {dead}" in err
+    assert "Traceback" not in err
 
 
 def _list_one(tmp_path: Path, *entries: tuple[str, str, str]) -> Path:
