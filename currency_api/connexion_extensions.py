@@ -11,9 +11,13 @@ and inspects the security functions' signatures on every call.
 from __future__ import annotations
 
 import asyncio
+import collections.abc
+import copy
 import functools
 import logging
+import types
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from connexion import context
@@ -22,15 +26,23 @@ from connexion.apps.asynchronous import AsyncApi, AsyncApp, AsyncASGIApp, AsyncO
 from connexion.datastructures import MediaTypeDict
 from connexion.decorators import StarletteDecorator
 from connexion.decorators.parameter import (
+    CONTEXT_NAME,
     AsyncParameterDecorator,
+    _get_body_argument_json,
+    _get_query_defaults,
+    _get_val_from_param,
+    _query_args_helper,
     prep_kwargs,
     pythonic,
     sanitized,
     unwrap_decorators,
 )
-from connexion.exceptions import UnsupportedMediaTypeProblem
+from connexion.decorators.response import AsyncResponseDecorator
+from connexion.exceptions import NonConformingResponseHeaders, UnsupportedMediaTypeProblem
+from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.http_facts import FORM_CONTENT_TYPES
 from connexion.json_schema import Draft4RequestValidator
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.main import ConnexionMiddleware
 from connexion.middleware.request_validation import (
@@ -40,13 +52,21 @@ from connexion.middleware.request_validation import (
 )
 from connexion.operations import AbstractOperation
 from connexion.security import BearerSecurityHandler, OAuthSecurityHandler
-from connexion.utils import inspect_function_arguments, is_null, is_nullable
+from connexion.utils import (
+    deep_merge,
+    extract_content_type,
+    inspect_function_arguments,
+    is_null,
+    is_nullable,
+)
 from connexion.validators import VALIDATOR_MAP
 from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
+from starlette.datastructures import QueryParams
+from starlette.responses import Response as StarletteResponse
 from starlette.types import Receive, Scope, Send
 
-from currency_api.guards import StrictJSONBodyValidator
+from currency_api.guards import BODY_KEY, StrictJSONBodyValidator
 
 _FORMAT_CHECKER: Final = Draft4Validator.FORMAT_CHECKER
 #: Connexion's own logger name for request validation (its messages stay where they were).
@@ -177,6 +197,8 @@ class OnceParameterDecorator(AsyncParameterDecorator):  # type: ignore[misc]
     - ``await request.files()`` parses the body as a form on every request; for an operation
       whose request body has no form media type it can only be empty, so ``{}`` is passed
       (a form body there is refused with 415 by request validation first).
+    - the JSON body is taken as request validation left it (:data:`BODY_KEY`), not parsed
+      again.
     """
 
     def __init__(self, *, framework: Any, pythonic_params: bool = False) -> None:
@@ -194,7 +216,12 @@ class OnceParameterDecorator(AsyncParameterDecorator):  # type: ignore[misc]
             if not reads_forms:
                 consumes = context.operation.consumes
                 reads_forms.append(any(c in FORM_CONTENT_TYPES for c in consumes))
-            request_body = self._maybe_get_body(request, arguments=arguments, has_kwargs=has_kwargs)
+            if BODY_KEY in request.scope:
+                request_body = request.scope[BODY_KEY]
+            else:
+                request_body = self._maybe_get_body(
+                    request, arguments=arguments, has_kwargs=has_kwargs
+                )
 
             while asyncio.iscoroutine(request_body):
                 request_body = await request_body
@@ -240,9 +267,99 @@ class OnceStarletteDecorator(StarletteDecorator):  # type: ignore[misc]
         return wrapper
 
 
+class _PlannedResponse(AsyncResponseDecorator):  # type: ignore[misc]
+    """Connexion's response decorator (``build_framework_response``: unpack the handler's tuple,
+    choose and check the media type, serialise, build the Starlette response) with the
+    operation's ``produces`` read once instead of through the context proxy per response."""
+
+    def __init__(self, *, jsonifier: Any, produces: Iterable[str]) -> None:
+        super().__init__(framework=StarletteFramework, jsonifier=jsonifier)
+        self.produces = list(dict.fromkeys(produces))
+
+    def _infer_content_type(self, data: Any, headers: Mapping[str, str]) -> str | None:
+        """Connexion 3.3.0's ``BaseResponseDecorator._infer_content_type`` (pinned), with the
+        operation's ``produces`` from the plan; the same choices and errors."""
+        content_type: str | None = extract_content_type(headers)
+        produces = self.produces
+        if data is not None and not produces:
+            produces = ["application/json"]
+        if content_type:
+            if content_type not in produces:
+                raise NonConformingResponseHeaders(
+                    f"Returned content type ({content_type}) is not defined in operation spec "
+                    f"({self.produces})."
+                )
+            return content_type
+        if len(produces) == 1:
+            return produces[0]
+        if not produces:
+            return None
+        if isinstance(data, str):
+            for produced in produces:
+                if "text/plain" in produced:
+                    content_type = produced
+        elif isinstance(data, (bytes, types.GeneratorType, collections.abc.Iterator)):
+            for produced in produces:
+                if "application/octet-stream" in produced:
+                    content_type = produced
+        if content_type is None:
+            raise NonConformingResponseHeaders(
+                "Multiple response content types are defined in the operation spec, but "
+                "the handler response did not specify which one to return."
+            )
+        return content_type
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How one operation's handler is called, worked out once from the operation.
+
+    ``path`` and ``query``: (name in the request, keyword argument, parameter definition);
+    ``body``: the body's keyword argument, or None when the handler takes none.
+    """
+
+    uri_parser: Any
+    path: tuple[tuple[str, str, Mapping[str, Any]], ...]
+    query: Mapping[str, Mapping[str, Any]]
+    query_defaults: Mapping[str, Any]
+    arguments: frozenset[str]
+    body: str | None
+    response: _PlannedResponse
+
+
 class OnceAsyncOperation(AsyncOperation):  # type: ignore[misc]
-    """Connexion's ``AsyncOperation.fn`` is a property that builds a new ``StarletteDecorator``
-    and decorates the handler again on every request; here it is built once per operation."""
+    """Calls the handler from a plan built at the operation's first request (issue 12).
+
+    Connexion 3.3's ``AsyncOperation`` builds, per request, a ``StarletteDecorator`` and the
+    whole decorator chain (``inspect.signature`` of the handler, three ``functools.wraps``),
+    a ``ConnexionRequest``, then turns the request into keyword arguments by walking the
+    operation's parameter list through the ``operation`` context proxy, deep-copying the query
+    defaults, and parsing the JSON body a second time. Here the same arguments come from
+    :class:`_Plan`: path and query parameters through the same URI parser and Connexion's own
+    casting (``_get_val_from_param``, ``_query_args_helper``, ``_get_body_argument_json``), the
+    body as request validation parsed, normalised and validated it (:data:`BODY_KEY`), and the
+    security context's members the handler names. The response goes through Connexion's
+    ``build_framework_response``.
+
+    Handlers the plan does not cover are called through Connexion's own decorator chain
+    (built once, :attr:`fn`): a synchronous handler, one taking ``**kwargs`` or ``context_``,
+    or an operation consuming form media types or naming its body differently per media type.
+    """
+
+    _operation: AbstractOperation | None = None
+
+    @classmethod
+    def from_operation(
+        cls, operation: AbstractOperation, *, pythonic_params: bool, jsonifier: Any
+    ) -> OnceAsyncOperation:
+        instance = cls(
+            operation.function,
+            jsonifier=jsonifier,
+            operation_id=operation.operation_id,
+            pythonic_params=pythonic_params,
+        )
+        instance._operation = operation
+        return instance
 
     @functools.cached_property
     def fn(self) -> Callable[..., Any]:
@@ -251,10 +368,100 @@ class OnceAsyncOperation(AsyncOperation):  # type: ignore[misc]
         )
         return decorator(self._fn)
 
+    @functools.cached_property
+    def plan(self) -> _Plan | None:
+        """The plan, or None where Connexion's chain is used (see the class docstring). Built at
+        the first request: an operation's parameter list is complete only then."""
+        operation = self._operation
+        handler = unwrap_decorators(self._fn)
+        if operation is None or not asyncio.iscoroutinefunction(handler):
+            return None
+        arguments, has_kwargs = inspect_function_arguments(handler)
+        if has_kwargs or CONTEXT_NAME in arguments:
+            return None
+        if any(c in FORM_CONTENT_TYPES for c in operation.consumes):
+            return None
+        sanitize = pythonic if self.pythonic_params else sanitized
+        body: str | None = None
+        if operation.is_request_body_defined and operation.method.upper() != "TRACE":
+            names = {sanitize(operation.body_name(c)) for c in operation.consumes or [None]}
+            if len(names) != 1:
+                return None
+            name = names.pop()
+            body = name if name in arguments else None
+        definitions: dict[tuple[str, str], Mapping[str, Any]] = {}
+        for parameter in operation.parameters:
+            definitions.setdefault((parameter["in"], parameter["name"]), parameter)
+        path = tuple(
+            (name.replace("-", "_"), sanitize(name.replace("-", "_")), definition)
+            for (where, name), definition in definitions.items()
+            if where == "path"
+        )
+        query = {name: d for (where, name), d in definitions.items() if where == "query"}
+        uri_parser_class = operation.uri_parser_class
+        return _Plan(
+            uri_parser=uri_parser_class(operation.parameters, operation.body_definition()),
+            path=path,
+            query=query,
+            query_defaults=_get_query_defaults(query),
+            arguments=frozenset(arguments),
+            body=body,
+            response=_PlannedResponse(jsonifier=self.jsonifier, produces=operation.produces),
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        plan = self.plan
+        if plan is None:
+            response = await self.fn()
+            await response(scope, receive, send)
+            return
+        kwargs: dict[str, Any] = {}
+        if plan.path:
+            # Starlette's path parameters, resolved as ConnexionRequest.path_params does, then
+            # cast as Connexion's _get_path_arguments does.
+            resolved = plan.uri_parser.resolve_path(scope.get("path_params", {}))
+            for key, argument, definition in plan.path:
+                if key in resolved:
+                    kwargs[argument] = _get_val_from_param(resolved[key], definition)
+        if plan.query:
+            args = QueryParams(scope.get("query_string", b""))
+            given = plan.uri_parser.resolve_query({k: args.getlist(k) for k in args})
+            merged = deep_merge(copy.deepcopy(dict(plan.query_defaults)), given)
+            sanitize = pythonic if self.pythonic_params else sanitized
+            kwargs.update(
+                _query_args_helper(plan.query, merged, list(plan.arguments), False, sanitize)
+            )
+        if plan.body is not None:
+            kwargs[plan.body] = await self._body(scope, receive, plan)
+        security = scope.get("extensions", {}).get("connexion_context")
+        if security:
+            for key, value in security.items():
+                if key in plan.arguments:
+                    kwargs[key] = value
+        result = await self._fn(**kwargs)
+        if isinstance(result, StarletteResponse):
+            response = result
+        elif isinstance(result, ConnexionResponse):
+            response = StarletteFramework.connexion_to_framework_response(result)
+        else:
+            response = plan.response.build_framework_response(result)
+        await response(scope, receive, send)
+
+    async def _body(self, scope: Scope, receive: Receive, plan: _Plan) -> Any:
+        """The body argument: as request validation left it, else parsed as Connexion's
+        ``ConnexionRequest.get_body`` does; then Connexion's defaults and nullability."""
+        request = ConnexionRequest(scope, receive, uri_parser=plan.uri_parser)
+        if BODY_KEY in scope:
+            body = scope[BODY_KEY]
+        else:
+            body = await request.get_body()
+        operation = self._operation
+        return _get_body_argument_json(body, operation=operation, content_type=request.mimetype)
+
 
 class OnceAsyncApi(AsyncApi):  # type: ignore[misc]
     def make_operation(self, operation: AbstractOperation) -> OnceAsyncOperation:
-        return OnceAsyncOperation.from_operation(  # type: ignore[no-any-return]
+        return OnceAsyncOperation.from_operation(
             operation, pythonic_params=self.pythonic_params, jsonifier=self.jsonifier
         )
 

@@ -96,17 +96,24 @@ def parse_json(raw: bytes) -> Any:
         ) from None
 
 
+#: The scope key under which :class:`StrictJSONBodyValidator` leaves the body it parsed,
+#: normalised and validated; the handler receives that object (no second parse).
+BODY_KEY: Final = "currency_api.body"
+
+
 class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     """Connexion's JSON body validator with :func:`parse_json` as the parser, and text in NFC
-    (:func:`currency_api.text.normalized`): the normalised body is validated and, replayed
-    (``MUTABLE_VALIDATION``), is what the handler receives."""
+    (:func:`currency_api.text.normalized`): the normalised body is validated and is what the
+    handler receives, from the scope (:data:`BODY_KEY`). The receive channel replays the
+    bytes as sent (Connexion's non-mutating mode), so nothing is serialised again."""
 
-    MUTABLE_VALIDATION = True
+    MUTABLE_VALIDATION = False
 
     async def _parse(self, stream: AsyncGenerator[bytes], scope: Scope) -> Any:
         document = parse_json(b"".join([chunk async for chunk in stream]))
         try:
-            return normalized(document)
+            scope[BODY_KEY] = body = normalized(document)
+            return body
         except TextRuleBroken as exc:
             raise RequestInvalid([Violation(exc.detail, pointer=exc.pointer)]) from None
         except RecursionError:

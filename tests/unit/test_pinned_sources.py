@@ -43,7 +43,56 @@ PINNED: dict[str, tuple[str, str]] = {
         "a69dc9a994b318b572bc6561faa5533ffc8f14bf0cb1bc418026912de1ce9d90",
         "keeps its JWS decoder in _jws, which Authenticator replaces",
     ),
-    # currency_api.connexion_extensions: OnceAsyncOperation, OnceStarletteDecorator
+    # currency_api.connexion_extensions: OnceAsyncOperation's plan mirrors these
+    "connexion.apps.asynchronous:AsyncOperation.__call__": (
+        "5435ed498983193dbc315bd8bfc87b6ff4dc73d584b538536ec3249d697ad504",
+        "replaced: the handler is called from a per-operation plan",
+    ),
+    "connexion.apps.asynchronous:AsyncOperation.from_operation": (
+        "899345123cb08ba02d9301b4dc494428a1d79eebd1dd5340a5bd59ef09e6fc80",
+        "repeated, keeping the operation for the plan",
+    ),
+    "connexion.decorators.parameter:prep_kwargs": (
+        "46eb57dd9685e1c4d9f42e7ada07ae8460be63462dc75f7bc642ce4df9b200b1",
+        "the plan builds the same keyword arguments (path, query, body, security context)",
+    ),
+    "connexion.decorators.parameter:get_arguments": (
+        "b2912a96f0107039057544eeb538f10abe93cc874a5ad9ae9e5ad9d8990ad1f7",
+        "the plan follows its order: path, query, then body unless TRACE",
+    ),
+    "connexion.decorators.parameter:_get_path_arguments": (
+        "dce2f42b8282c286cf65763606ae4c01ef5e9218c682a90a38ba824e5faa6e54",
+        "the plan casts path parameters the same way, from definitions found once",
+    ),
+    "connexion.decorators.parameter:_get_query_arguments": (
+        "77f3e0a63d78d965628d6f7cf968aa7a3633b44e17205566beeaa34849c73c99",
+        "the plan merges the same defaults, computed once",
+    ),
+    "connexion.lifecycle:ConnexionRequest.path_params": (
+        "546382a52e95ac2fc51e0585974c72f29fcda894891bf5b21aad2bc71a9482ef",
+        "the plan resolves Starlette's path parameters the same way",
+    ),
+    "connexion.lifecycle:ConnexionRequest.query_params": (
+        "f01f735c6643fe68166cf387eae2f0022e5950a79794b05725d0c8284b8f9c2e",
+        "the plan resolves the query string the same way",
+    ),
+    "connexion.decorators.response:BaseResponseDecorator._infer_content_type": (
+        "da0fd1dd66d78f0d57cc2859a0e799fac87e2f384b5c5d073d81b677e535ea4f",
+        "copied into _PlannedResponse with produces read once",
+    ),
+    "connexion.decorators.response:BaseResponseDecorator.build_framework_response": (
+        "929063da14237df2c0c711aa5f356affa1ea4768417f5edf58436a69a7041ffe",
+        "called by the plan; must call self._infer_content_type",
+    ),
+    "connexion.decorators.response:AsyncResponseDecorator.__call__": (
+        "7abcfdcec0b6fbd69eb0bdf8582ad027ea6357cd23c33068926f294fa1660beb",
+        "the plan treats Starlette and Connexion responses the same way",
+    ),
+    "connexion.validators.abstract:AbstractRequestBodyValidator.wrap_receive": (
+        "44c469448a6e46fbb6817eb8d906f6fbe7fc185536c49e56f2196bbb68369bbd",
+        "must parse into the scope it returns (the body is left there for the handler)",
+    ),
+    # currency_api.connexion_extensions: OnceAsyncOperation.fn, OnceStarletteDecorator
     "connexion.apps.asynchronous:AsyncOperation.fn": (
         "9cad70e32840c9ec7ef2d6bb3c369f6dd1e884621146316d55588ea9c088d7ba",
         "replaced by a cached property building the same decorator once",
