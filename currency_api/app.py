@@ -174,13 +174,15 @@ def create_app(
     app.add_middleware(
         BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=settings.max_body_bytes
     )
-    app.add_middleware(RouteRecorder, position=MiddlewarePosition.BEFORE_SECURITY)
+    # Innermost of ours (Connexion's BEFORE_SWAGGER position names its own Swagger UI class,
+    # which connexion_extensions.middlewares replaces): it answers the document's two paths.
     app.add_middleware(
         SpecServers,
-        position=MiddlewarePosition.BEFORE_SWAGGER,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
         document=document,
         public_url=settings.public_url,
     )
+    app.add_middleware(RouteRecorder, position=MiddlewarePosition.BEFORE_SECURITY)
 
     # Every error, whoever raises it, is rendered by currency_api.problems (the most specific
     # class registered wins: Starlette looks the exception's MRO up). These replace

@@ -45,6 +45,7 @@ from connexion.json_schema import Draft4RequestValidator
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.main import ConnexionMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
     RequestValidationMiddleware,
@@ -64,6 +65,7 @@ from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
 from starlette.datastructures import QueryParams
 from starlette.responses import Response as StarletteResponse
+from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from currency_api.guards import BODY_KEY, StrictJSONBodyValidator
@@ -590,14 +592,49 @@ class OnceRequestValidationMiddleware(RequestValidationMiddleware):  # type: ign
     api_cls = OnceRequestValidationAPI
 
 
+class SkippingSwaggerUIMiddleware(SwaggerUIMiddleware):  # type: ignore[misc]
+    """Connexion's Swagger UI middleware, which routes every request through its own Starlette
+    router (a mount and a route list) before the routing middleware routes it again; here a
+    request whose path cannot match any of its routes (it starts with none of their static
+    prefixes: ``/openapi.json``, ``/ui``, ...) goes straight to the next app, as the router's
+    default would send it. Requests under a ``root_path`` always take the router."""
+
+    _prefixes: tuple[str, ...] | None = None
+
+    def _route_prefixes(self) -> tuple[str, ...]:
+        prefixes: list[str] = []
+        for mount in self.router.routes:
+            base = str(getattr(mount, "path", ""))
+            inner = getattr(getattr(mount, "app", None), "routes", None)
+            if not isinstance(mount, Mount) or inner is None:
+                prefixes.append(base.split("{", 1)[0])
+                continue
+            prefixes.extend((base + str(route.path)).split("{", 1)[0] for route in inner)
+        return tuple(prefixes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            if self._prefixes is None:
+                self._prefixes = self._route_prefixes()
+            if not str(scope["path"]).startswith(self._prefixes):
+                await self.app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def middlewares(*, lifespan: bool) -> list[Any]:
     """``AsyncApp(middlewares=...)``: Connexion's default list (which this argument replaces
     whole: ServerError, Exception, SwaggerUI, Routing, Security, RequestValidation,
     ResponseValidation, Lifespan, Context), with request validation built once per operation,
-    and without the lifespan layer where nothing sends lifespan events (Mangum with
+    the Swagger UI's router skipped for paths it cannot serve, and without the lifespan
+    layer where nothing sends lifespan events (Mangum with
     ``lifespan="off"``, on Lambda)."""
+    replaced = {
+        RequestValidationMiddleware: OnceRequestValidationMiddleware,
+        SwaggerUIMiddleware: SkippingSwaggerUIMiddleware,
+    }
     return [
-        OnceRequestValidationMiddleware if middleware is RequestValidationMiddleware else middleware
+        replaced.get(middleware, middleware)
         for middleware in ConnexionMiddleware.default_middlewares
         if lifespan or middleware is not LifespanMiddleware
     ]
