@@ -98,6 +98,41 @@ def compiled(schema: Mapping[str, Any], cls: Any = Draft4Validator) -> Any:
     return validator
 
 
+#: fastjsonschema's generated check per schema, by the schema's identity (held, see _COMPILED).
+_ACCEPTING: dict[int, tuple[Mapping[str, Any], Callable[[Any], Any]]] = {}
+_DRAFT4: Final = "http://json-schema.org/draft-04/schema#"
+
+
+def accepts(schema: Mapping[str, Any], instance: Any) -> bool:
+    """True if ``instance`` is valid against ``schema`` by fastjsonschema's generated code
+    (JSON Schema draft 4, the dialect of OpenAPI 3.0's schemas); False means "not known
+    valid": the caller then runs jsonschema, which decides and names every violation.
+
+    A fast answer is only ever "valid": fastjsonschema is never more permissive than
+    jsonschema's draft 4 here (both use Python's ``re``; its ``$`` does not match before a
+    final newline, stricter; it does not know OpenAPI's ``nullable``, stricter), so a request
+    jsonschema refuses is still refused with the same problem details. Defaults are never
+    filled in (``use_default=False``): the body is not changed. The check is generated at a
+    schema's first use (milliseconds; fastjsonschema is imported then too), so the cold start's
+    first request pays it only for the schemas it uses.
+    """
+    key = id(schema)
+    entry = _ACCEPTING.get(key)
+    if entry is None or entry[0] is not schema:
+        import fastjsonschema
+
+        if len(_ACCEPTING) >= _COMPILED_LIMIT:
+            _ACCEPTING.clear()
+        check = fastjsonschema.compile({"$schema": _DRAFT4, **schema}, use_default=False)
+        entry = (schema, check)
+        _ACCEPTING[key] = entry
+    try:
+        entry[1](instance)
+    except Exception:  # JsonSchemaValueException, or a type the generated code did not expect
+        return False
+    return True
+
+
 class CompiledParameterValidator(ParameterValidator):  # type: ignore[misc]
     """Connexion's ParameterValidator (built per request) with each parameter listed once
     (the first of a name and location wins: the operation's own, as OpenAPI 3.0 says
