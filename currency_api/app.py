@@ -38,7 +38,7 @@ from currency_api import (
     swagger_csp,
     validation,
 )
-from currency_api.logs import REQUEST_ID_HEADER, AccessLog, RouteRecorder
+from currency_api.logs import REQUEST_ID_HEADER, AccessLog
 from currency_api.metrics import RequestMetrics
 from currency_api.middleware import BodyLimit, ResponseHeaders, SingleValueURIParser
 from currency_api.served_spec import SpecServers
@@ -104,8 +104,9 @@ def create_app(
 
     app = connexion_extensions.CurrencyAsyncApp(
         __name__,
-        # Success bodies as UTF-8 text ("€", not "\u20ac"; JSON is UTF-8, RFC 8259).
-        jsonifier=Jsonifier(json, ensure_ascii=False),
+        # Success bodies as UTF-8 text ("€", not "\u20ac"; JSON is UTF-8, RFC 8259), compact
+        # like the problem details.
+        jsonifier=Jsonifier(json, ensure_ascii=False, separators=(",", ":")),
         middlewares=connexion_extensions.middlewares(lifespan=lifespan),
         strict_validation=True,
         uri_parser_class=SingleValueURIParser,
@@ -182,7 +183,6 @@ def create_app(
         document=document,
         public_url=settings.public_url,
     )
-    app.add_middleware(RouteRecorder, position=MiddlewarePosition.BEFORE_SECURITY)
 
     # Every error, whoever raises it, is rendered by currency_api.problems (the most specific
     # class registered wins: Starlette looks the exception's MRO up). These replace

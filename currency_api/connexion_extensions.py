@@ -50,6 +50,7 @@ from connexion.middleware.request_validation import (
     RequestValidationMiddleware,
     RequestValidationOperation,
 )
+from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import AbstractOperation
 from connexion.security import BearerSecurityHandler, OAuthSecurityHandler
@@ -69,6 +70,7 @@ from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from currency_api.guards import BODY_KEY, StrictJSONBodyValidator
+from currency_api.logs import RecordingSecurityMiddleware
 
 _FORMAT_CHECKER: Final = Draft4Validator.FORMAT_CHECKER
 #: Connexion's own logger name for request validation (its messages stay where they were).
@@ -661,12 +663,14 @@ def middlewares(*, lifespan: bool) -> list[Any]:
     """``AsyncApp(middlewares=...)``: Connexion's default list (which this argument replaces
     whole: ServerError, Exception, SwaggerUI, Routing, Security, RequestValidation,
     ResponseValidation, Lifespan, Context), with request validation built once per operation,
-    the Swagger UI's router skipped for paths it cannot serve, and without the lifespan
+    the Swagger UI's router skipped for paths it cannot serve, security that also records the
+    route for the access log (``logs.RecordingSecurityMiddleware``), and without the lifespan
     layer where nothing sends lifespan events (Mangum with
     ``lifespan="off"``, on Lambda)."""
     replaced = {
         RequestValidationMiddleware: OnceRequestValidationMiddleware,
         SwaggerUIMiddleware: SkippingSwaggerUIMiddleware,
+        SecurityMiddleware: RecordingSecurityMiddleware,
     }
     return [
         replaced.get(middleware, middleware)
