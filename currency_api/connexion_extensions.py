@@ -50,6 +50,8 @@ from connexion.middleware.request_validation import (
     RequestValidationMiddleware,
     RequestValidationOperation,
 )
+from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import AbstractOperation
 from connexion.security import BearerSecurityHandler, OAuthSecurityHandler
 from connexion.utils import (
@@ -64,9 +66,11 @@ from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
 from starlette.datastructures import QueryParams
 from starlette.responses import Response as StarletteResponse
+from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from currency_api.guards import BODY_KEY, StrictJSONBodyValidator
+from currency_api.logs import RecordingSecurityMiddleware
 
 _FORMAT_CHECKER: Final = Draft4Validator.FORMAT_CHECKER
 #: Connexion's own logger name for request validation (its messages stay where they were).
@@ -94,6 +98,41 @@ def compiled(schema: Mapping[str, Any], cls: Any = Draft4Validator) -> Any:
     validator = cls(schema, format_checker=_FORMAT_CHECKER)
     _COMPILED[key] = (schema, validator)
     return validator
+
+
+#: fastjsonschema's generated check per schema, by the schema's identity (held, see _COMPILED).
+_ACCEPTING: dict[int, tuple[Mapping[str, Any], Callable[[Any], Any]]] = {}
+_DRAFT4: Final = "http://json-schema.org/draft-04/schema#"
+
+
+def accepts(schema: Mapping[str, Any], instance: Any) -> bool:
+    """True if ``instance`` is valid against ``schema`` by fastjsonschema's generated code
+    (JSON Schema draft 4, the dialect of OpenAPI 3.0's schemas); False means "not known
+    valid": the caller then runs jsonschema, which decides and names every violation.
+
+    A fast answer is only ever "valid": fastjsonschema is never more permissive than
+    jsonschema's draft 4 here (both use Python's ``re``; its ``$`` does not match before a
+    final newline, stricter; it does not know OpenAPI's ``nullable``, stricter), so a request
+    jsonschema refuses is still refused with the same problem details. Defaults are never
+    filled in (``use_default=False``): the body is not changed. The check is generated at a
+    schema's first use (milliseconds; fastjsonschema is imported then too), so the cold start's
+    first request pays it only for the schemas it uses.
+    """
+    key = id(schema)
+    entry = _ACCEPTING.get(key)
+    if entry is None or entry[0] is not schema:
+        import fastjsonschema
+
+        if len(_ACCEPTING) >= _COMPILED_LIMIT:
+            _ACCEPTING.clear()
+        check = fastjsonschema.compile({"$schema": _DRAFT4, **schema}, use_default=False)
+        entry = (schema, check)
+        _ACCEPTING[key] = entry
+    try:
+        entry[1](instance)
+    except Exception:  # JsonSchemaValueException, or a type the generated code did not expect
+        return False
+    return True
 
 
 class CompiledParameterValidator(ParameterValidator):  # type: ignore[misc]
@@ -590,14 +629,51 @@ class OnceRequestValidationMiddleware(RequestValidationMiddleware):  # type: ign
     api_cls = OnceRequestValidationAPI
 
 
+class SkippingSwaggerUIMiddleware(SwaggerUIMiddleware):  # type: ignore[misc]
+    """Connexion's Swagger UI middleware, which routes every request through its own Starlette
+    router (a mount and a route list) before the routing middleware routes it again; here a
+    request whose path cannot match any of its routes (it starts with none of their static
+    prefixes: ``/openapi.json``, ``/ui``, ...) goes straight to the next app, as the router's
+    default would send it. Requests under a ``root_path`` always take the router."""
+
+    _prefixes: tuple[str, ...] | None = None
+
+    def _route_prefixes(self) -> tuple[str, ...]:
+        prefixes: list[str] = []
+        for mount in self.router.routes:
+            base = str(getattr(mount, "path", ""))
+            inner = getattr(getattr(mount, "app", None), "routes", None)
+            if not isinstance(mount, Mount) or inner is None:
+                prefixes.append(base.split("{", 1)[0])
+                continue
+            prefixes.extend((base + str(route.path)).split("{", 1)[0] for route in inner)
+        return tuple(prefixes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            if self._prefixes is None:
+                self._prefixes = self._route_prefixes()
+            if not str(scope["path"]).startswith(self._prefixes):
+                await self.app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def middlewares(*, lifespan: bool) -> list[Any]:
     """``AsyncApp(middlewares=...)``: Connexion's default list (which this argument replaces
     whole: ServerError, Exception, SwaggerUI, Routing, Security, RequestValidation,
     ResponseValidation, Lifespan, Context), with request validation built once per operation,
-    and without the lifespan layer where nothing sends lifespan events (Mangum with
+    the Swagger UI's router skipped for paths it cannot serve, security that also records the
+    route for the access log (``logs.RecordingSecurityMiddleware``), and without the lifespan
+    layer where nothing sends lifespan events (Mangum with
     ``lifespan="off"``, on Lambda)."""
+    replaced = {
+        RequestValidationMiddleware: OnceRequestValidationMiddleware,
+        SwaggerUIMiddleware: SkippingSwaggerUIMiddleware,
+        SecurityMiddleware: RecordingSecurityMiddleware,
+    }
     return [
-        OnceRequestValidationMiddleware if middleware is RequestValidationMiddleware else middleware
+        replaced.get(middleware, middleware)
         for middleware in ConnexionMiddleware.default_middlewares
         if lifespan or middleware is not LifespanMiddleware
     ]

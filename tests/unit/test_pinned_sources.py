@@ -138,6 +138,24 @@ PINNED: dict[str, tuple[str, str]] = {
         "9d959264f117dae9cee40f30c3dcbf769b4c597be1587832e35d8162862dddae",
         "OnceStarletteDecorator returns OnceParameterDecorator instead",
     ),
+    # currency_api.connexion_extensions.SkippingSwaggerUIMiddleware
+    "connexion.middleware.swagger_ui:SwaggerUIMiddleware.__call__": (
+        "63d1a07033fd923d3b8666bf22e1c2eaf4f1d93fd3ea02b90e97ed4768a92999",
+        "skipped for paths none of its routes can match; must only route, then default",
+    ),
+    "connexion.middleware.swagger_ui:SwaggerUIMiddleware.default_fn": (
+        "0159a88e2d16bcb839daeabe94823f7c4501cbe4b234ea942446fd5348addbc6",
+        "the default must pass the request on unchanged (what the skip does)",
+    ),
+    # currency_api.logs.RecordingSecurityMiddleware
+    "connexion.middleware.security:SecurityAPI.make_operation": (
+        "8051a99c0921b5fdff454ad68be4a551018c5f1ac84b025b2f593202f0d1cb7e",
+        "_RecordingSecurityAPI repeats it with RecordingSecurityOperation",
+    ),
+    "connexion.middleware.security:SecurityOperation.__call__": (
+        "64eb38b0d5982445364e5c3987563e5b271a287baa3c0e37bd41320a5ce0c7b8",
+        "wrapped: the route is recorded first, the subject after",
+    ),
     # currency_api.connexion_extensions: OnceRequestValidationOperation
     "connexion.middleware.request_validation:RequestValidationOperation.__call__": (
         "af472716211911b942041310f56e3fef4c450a9010c1c1d4c1cab2d16b80e248",
@@ -198,9 +216,11 @@ def test_connexion_default_middlewares_are_the_ones_our_list_replaces() -> None:
         "LifespanMiddleware",
         "ContextMiddleware",
     ]
+    replaced = {
+        "RequestValidationMiddleware": OnceRequestValidationMiddleware.__name__,
+        "SwaggerUIMiddleware": "SkippingSwaggerUIMiddleware",
+        "SecurityMiddleware": "RecordingSecurityMiddleware",
+    }
     ours = [m.__name__ for m in middlewares(lifespan=True)]
-    assert ours == [
-        OnceRequestValidationMiddleware.__name__ if n == "RequestValidationMiddleware" else n
-        for n in names
-    ]
+    assert ours == [replaced.get(n, n) for n in names]
     assert "LifespanMiddleware" not in [m.__name__ for m in middlewares(lifespan=False)]
