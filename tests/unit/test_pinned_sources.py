@@ -182,6 +182,17 @@ PINNED: dict[str, tuple[str, str]] = {
         "55b32cb8b0ab229eedb57e573397f76bcb9ad3d217206d1fa06afb766db89026",
         "OnceRequestValidationAPI repeats it with OnceRequestValidationOperation",
     ),
+    # currency_api.metrics.RequestMetrics.record (aws-lambda-powertools 3.37.0)
+    "aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch:"
+    "AmazonCloudWatchEMFProvider.serialize_metric_set": (
+        "f782dba999f71d33209e61405171bfe6875e0f1e7fe5379629fa1cc7ddc08496",
+        "given the metric set add_metric would build ({name: {Unit, StorageResolution, Value}})",
+    ),
+    "aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch:"
+    "AmazonCloudWatchEMFProvider.flush_metrics": (
+        "53277bab6c91593a8a64f06d12f2f7ba1d881341ce5fced9caac15feb24dee46",
+        "repeated after serialising: the disabled check, one compact JSON line, clear_metrics",
+    ),
 }
 
 
