@@ -107,7 +107,9 @@ def create_app(
         # Success bodies as UTF-8 text ("€", not "\u20ac"; JSON is UTF-8, RFC 8259), compact
         # like the problem details.
         jsonifier=Jsonifier(json, ensure_ascii=False, separators=(",", ":")),
-        middlewares=connexion_extensions.middlewares(lifespan=lifespan),
+        middlewares=connexion_extensions.middlewares(
+            lifespan=lifespan, response_validation=settings.validate_responses
+        ),
         strict_validation=True,
         uri_parser_class=SingleValueURIParser,
         validate_responses=settings.validate_responses,

@@ -50,16 +50,17 @@ from connexion.middleware.request_validation import (
     RequestValidationMiddleware,
     RequestValidationOperation,
 )
+from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import AbstractOperation
 from connexion.security import BearerSecurityHandler, OAuthSecurityHandler
 from connexion.utils import (
     deep_merge,
-    extract_content_type,
     inspect_function_arguments,
     is_null,
     is_nullable,
+    split_content_type,
 )
 from connexion.validators import VALIDATOR_MAP
 from connexion.validators.parameter import ParameterValidator
@@ -306,6 +307,17 @@ class OnceStarletteDecorator(StarletteDecorator):  # type: ignore[misc]
         return wrapper
 
 
+def _content_type(pairs: Iterable[tuple[str | bytes, str | bytes]]) -> str | None:
+    """The first ``Content-Type`` value of header pairs (str or latin-1 bytes), as
+    ``connexion.utils.extract_content_type`` finds it (pinned), without the typing objects
+    that function subscripts on every call."""
+    for key, value in pairs:
+        name = key.decode("latin-1") if isinstance(key, bytes) else key
+        if name.lower() == "content-type":
+            return value.decode("latin-1") if isinstance(value, bytes) else value
+    return None
+
+
 class _PlannedResponse(AsyncResponseDecorator):  # type: ignore[misc]
     """Connexion's response decorator (``build_framework_response``: unpack the handler's tuple,
     choose and check the media type, serialise, build the Starlette response) with the
@@ -318,7 +330,7 @@ class _PlannedResponse(AsyncResponseDecorator):  # type: ignore[misc]
     def _infer_content_type(self, data: Any, headers: Mapping[str, str]) -> str | None:
         """Connexion 3.3.0's ``BaseResponseDecorator._infer_content_type`` (pinned), with the
         operation's ``produces`` from the plan; the same choices and errors."""
-        content_type: str | None = extract_content_type(headers)
+        content_type = _content_type(headers.items())
         produces = self.produces
         if data is not None and not produces:
             produces = ["application/json"]
@@ -555,6 +567,15 @@ class OnceRequestValidationOperation(RequestValidationOperation):  # type: ignor
             self._built = (uri_parser, validator, consumes)
         return self._built
 
+    def extract_content_type(self, headers: Iterable[tuple[bytes, bytes]]) -> tuple[str, str]:
+        """Connexion's (pinned), with :func:`_content_type`: the same mime type and encoding,
+        the same guesses when there is none."""
+        mime_type, encoding = split_content_type(_content_type(headers))
+        if mime_type is None:
+            consumes = self._operation.consumes
+            mime_type = consumes[0] if consumes else "application/octet-stream"
+        return mime_type, encoding or "utf-8"
+
     def validate_mime_type(self, mime_type: str) -> None:
         consumes = self._build()[2]
         if consumes is None:
@@ -659,21 +680,27 @@ class SkippingSwaggerUIMiddleware(SwaggerUIMiddleware):  # type: ignore[misc]
         await super().__call__(scope, receive, send)
 
 
-def middlewares(*, lifespan: bool) -> list[Any]:
+def middlewares(*, lifespan: bool, response_validation: bool = True) -> list[Any]:
     """``AsyncApp(middlewares=...)``: Connexion's default list (which this argument replaces
     whole: ServerError, Exception, SwaggerUI, Routing, Security, RequestValidation,
     ResponseValidation, Lifespan, Context), with request validation built once per operation,
     the Swagger UI's router skipped for paths it cannot serve, security that also records the
-    route for the access log (``logs.RecordingSecurityMiddleware``), and without the lifespan
-    layer where nothing sends lifespan events (Mangum with
-    ``lifespan="off"``, on Lambda)."""
+    route for the access log (``logs.RecordingSecurityMiddleware``); without the lifespan
+    layer where nothing sends lifespan events (Mangum with ``lifespan="off"``, on Lambda), and
+    without the response validation layer where responses are not validated (Connexion's
+    layer then only looks the operation up and calls the next app)."""
     replaced = {
         RequestValidationMiddleware: OnceRequestValidationMiddleware,
         SwaggerUIMiddleware: SkippingSwaggerUIMiddleware,
         SecurityMiddleware: RecordingSecurityMiddleware,
     }
+    left_out = set()
+    if not lifespan:
+        left_out.add(LifespanMiddleware)
+    if not response_validation:
+        left_out.add(ResponseValidationMiddleware)
     return [
         replaced.get(middleware, middleware)
         for middleware in ConnexionMiddleware.default_middlewares
-        if lifespan or middleware is not LifespanMiddleware
+        if middleware not in left_out
     ]

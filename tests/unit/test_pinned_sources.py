@@ -138,6 +138,19 @@ PINNED: dict[str, tuple[str, str]] = {
         "9d959264f117dae9cee40f30c3dcbf769b4c597be1587832e35d8162862dddae",
         "OnceStarletteDecorator returns OnceParameterDecorator instead",
     ),
+    # connexion_extensions.middlewares(response_validation=False) leaves the layer out
+    "connexion.middleware.response_validation:ResponseValidationAPI.make_operation": (
+        "770d433c2951acf6c26d1b140b6ceabef85b244f4926d1e89e194b67a69e507c",
+        "must pass requests straight on when responses are not validated",
+    ),
+    "connexion.middleware.request_validation:RequestValidationOperation.extract_content_type": (
+        "b08fa016a712fc41852664cb37f88ab0f985d0bfdd695cbc590e559cbf606aea",
+        "copied into OnceRequestValidationOperation with _content_type",
+    ),
+    "connexion.utils:extract_content_type": (
+        "cf05b8c47077bb9b3b21acc64089324161bc22fb888f87d73e410bd2b75b776c",
+        "connexion_extensions._content_type finds the same header",
+    ),
     # currency_api.connexion_extensions.SkippingSwaggerUIMiddleware
     "connexion.middleware.swagger_ui:SwaggerUIMiddleware.__call__": (
         "63d1a07033fd923d3b8666bf22e1c2eaf4f1d93fd3ea02b90e97ed4768a92999",
@@ -224,3 +237,6 @@ def test_connexion_default_middlewares_are_the_ones_our_list_replaces() -> None:
     ours = [m.__name__ for m in middlewares(lifespan=True)]
     assert ours == [replaced.get(n, n) for n in names]
     assert "LifespanMiddleware" not in [m.__name__ for m in middlewares(lifespan=False)]
+    lean = [m.__name__ for m in middlewares(lifespan=False, response_validation=False)]
+    assert "LifespanMiddleware" not in lean
+    assert "ResponseValidationMiddleware" not in lean
