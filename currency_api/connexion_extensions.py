@@ -102,7 +102,7 @@ def compiled(schema: Mapping[str, Any], cls: Any = Draft4Validator) -> Any:
 
 
 #: fastjsonschema's generated check per schema, by the schema's identity (held, see _COMPILED).
-_ACCEPTING: dict[int, tuple[Mapping[str, Any], Callable[[Any], Any]]] = {}
+_ACCEPTING: dict[int, tuple[Mapping[str, Any], Callable[[Any], Any] | None]] = {}
 _DRAFT4: Final = "http://json-schema.org/draft-04/schema#"
 
 
@@ -111,29 +111,53 @@ def accepts(schema: Mapping[str, Any], instance: Any) -> bool:
     (JSON Schema draft 4, the dialect of OpenAPI 3.0's schemas); False means "not known
     valid": the caller then runs jsonschema, which decides and names every violation.
 
-    A fast answer is only ever "valid": fastjsonschema is never more permissive than
-    jsonschema's draft 4 here (both use Python's ``re``; its ``$`` does not match before a
-    final newline, stricter; it does not know OpenAPI's ``nullable``, stricter), so a request
-    jsonschema refuses is still refused with the same problem details. Defaults are never
-    filled in (``use_default=False``): the body is not changed. The check is generated at a
-    schema's first use (milliseconds; fastjsonschema is imported then too), so the cold start's
-    first request pays it only for the schemas it uses.
+    A fast answer is only ever "valid", and fastjsonschema is never more permissive than
+    jsonschema's draft 4 here: both use Python's ``re`` (its ``$`` does not match before a
+    final newline: stricter); it does not know OpenAPI's ``nullable`` (stricter); every format
+    jsonschema's checker knows (``date-time``, ``email``, ...) is checked by that very checker
+    (fastjsonschema's own ``date-time`` takes leap seconds and ``+0100``), and the formats only
+    fastjsonschema knows are checked (stricter). A schema fastjsonschema cannot compile
+    (``$`` inside a character class, which it rewrites) is left to jsonschema, as is every
+    schema if fastjsonschema is missing. Defaults are never filled in (``use_default=False``):
+    the body is not changed. The check is generated at a schema's first use (milliseconds), so
+    the cold start's first request pays it only for the schemas it uses.
     """
     key = id(schema)
     entry = _ACCEPTING.get(key)
     if entry is None or entry[0] is not schema:
-        import fastjsonschema
-
         if len(_ACCEPTING) >= _COMPILED_LIMIT:
             _ACCEPTING.clear()
-        check = fastjsonschema.compile({"$schema": _DRAFT4, **schema}, use_default=False)
-        entry = (schema, check)
+        entry = (schema, _fast_check(schema))
         _ACCEPTING[key] = entry
+    check = entry[1]
+    if check is None:
+        return False
     try:
-        entry[1](instance)
+        check(instance)
     except Exception:  # JsonSchemaValueException, or a type the generated code did not expect
         return False
     return True
+
+
+def _fast_check(schema: Mapping[str, Any]) -> Callable[[Any], Any] | None:
+    """fastjsonschema's check of ``schema`` with jsonschema's format checks, or None."""
+    try:
+        import fastjsonschema
+
+        formats = {
+            name: functools.partial(_FORMAT_CHECKER.conforms, format=name)
+            for name in _FORMAT_CHECKER.checkers
+        }
+        check: Callable[[Any], Any] = fastjsonschema.compile(
+            {"$schema": _DRAFT4, **schema},
+            formats=formats,
+            use_default=False,
+            detailed_exceptions=False,
+        )
+    except Exception as exc:  # ImportError, or a schema its code generator cannot compile
+        logger.warning("request bodies of a schema checked by jsonschema only: %s", exc)
+        return None
+    return check
 
 
 class CompiledParameterValidator(ParameterValidator):  # type: ignore[misc]
