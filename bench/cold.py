@@ -40,6 +40,14 @@ class ColdResult:
     def median(self, key: str) -> float:
         return statistics.median(self.values(key))
 
+    def paired_ratio(self, reference: ColdResult, key: str) -> float:
+        """The median over rounds of this app's ``key`` divided by ``reference``'s in the same
+        round. Each round runs every app once, close together in time, so the machine's drift
+        (other engineers' load) cancels in each quotient, which a ratio of medians does not.
+        """
+        pairs = zip(self.values(key), reference.values(key), strict=True)
+        return statistics.median(mine / theirs for mine, theirs in pairs)
+
     def iqr(self, key: str) -> tuple[float, float]:
         """The first and third quartiles."""
         values = self.values(key)

@@ -103,9 +103,24 @@ class JwksServer:
         self._server.server_close()
 
 
+#: The function name Lambda sets (AWS_LAMBDA_FUNCTION_NAME), as in :class:`LambdaContext`.
+FUNCTION_NAME: Final = "currency-api-bench"
+#: What Lambda itself sets, and only on Lambda: the servers' environment leaves these out.
+LAMBDA_ONLY: Final = ("AWS_LAMBDA_FUNCTION_NAME",)
+
+
 def lambda_env(jwks_url: str, dynamodb_endpoint: str = UNREACHABLE_DYNAMODB) -> dict[str, str]:
-    """The environment a Lambda function of either app would get (dummy credentials)."""
+    """The environment a Lambda function of either app would get (dummy credentials).
+
+    As deployed (infra/function.py): ``METRICS=emf``, so ours writes one CloudWatch EMF
+    record per request to stdout (currency_api/metrics.py, Powertools); the peer and the
+    floor write none, as FastAPI apps usually do not. ``AWS_LAMBDA_FUNCTION_NAME`` is set as
+    Lambda sets it (botocore and Powertools read it).
+    """
     return {
+        "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
+        "METRICS": "emf",
+        "METRICS_NAMESPACE": "CurrencyApi/bench",
         "TABLE_NAME": TABLE_NAME,
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,

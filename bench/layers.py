@@ -69,7 +69,6 @@ def _ours_chain(module: ModuleType) -> list[tuple[str, Key]]:
     from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 
     from currency_api.lambda_adapter import LambdaAdapter
-    from currency_api.logs import RouteRecorder
 
     adapter = module.adapter
     chain = [("adapter", _key(LambdaAdapter.__call__))]
@@ -78,7 +77,6 @@ def _ours_chain(module: ModuleType) -> list[tuple[str, Key]]:
     layer_of = {
         SwaggerUIMiddleware: "routing",
         RoutingMiddleware: "routing",
-        RouteRecorder: "routing",
         SecurityMiddleware: "security",
         RequestValidationMiddleware: "validation",
     }

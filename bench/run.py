@@ -109,6 +109,14 @@ def cold_section(results: dict[str, cold.ColdResult], packages: str) -> list[str
             f"| {_ratio(result.median('rss_init_mib'), peer.median('rss_init_mib'))} "
             f"| {len(result.runs)} |"
         )
+    ours = results["ours"]
+    lines += [
+        "",
+        "Ours against the peer, median of the per-round ratios (each round runs every app once, "
+        f"close together): wall {ours.paired_ratio(peer, 'total_ms'):.2f}x, "
+        f"CPU {ours.paired_ratio(peer, 'cpu_total_ms'):.2f}x, "
+        f"peak RSS {ours.paired_ratio(peer, 'rss_init_mib'):.3f}x.",
+    ]
     return lines
 
 
@@ -174,14 +182,18 @@ def targets(
     server_results: server.ServerResult,
 ) -> list[str]:
     ours, peer = cold_results["ours"], cold_results[PEER]
-    wall = ours.median("total_ms") / peer.median("total_ms")
-    cpu = ours.median("cpu_total_ms") / peer.median("cpu_total_ms")
-    rss = ours.median("rss_init_mib") / peer.median("rss_init_mib")
-    rows = [
-        ("Cold start <= 0.90x peer (wall)", f"{wall:.2f}x", wall <= 0.9),
-        ("Cold start <= 0.90x peer (CPU)", f"{cpu:.2f}x", cpu <= 0.9),
-        ("Peak RSS after init <= 1.00x peer", f"{rss:.3f}x", rss <= 1.0),
-    ]
+    rows = []
+    # Met only if both readings are: the ratio of the medians and the median of the
+    # per-round ratios (bench.cold.ColdResult.paired_ratio) differ by several percent here.
+    for name, key, target, digits in (
+        ("Cold start <= 0.90x peer (wall)", "total_ms", 0.9, 2),
+        ("Cold start <= 0.90x peer (CPU)", "cpu_total_ms", 0.9, 2),
+        ("Peak RSS after init <= 1.00x peer", "rss_init_mib", 1.0, 3),
+    ):
+        ratio = ours.median(key) / peer.median(key)
+        paired = ours.paired_ratio(peer, key)
+        value = f"{ratio:.{digits}f}x (per-round {paired:.{digits}f}x)"
+        rows.append((name, value, max(ratio, paired) <= target))
     for operation in warm.OPERATIONS:
         ratio = warm_results["ours"].median(operation) / warm_results[PEER].median(operation)
         rows.append((f"Warm {warm.LABELS[operation]} <= 1.00x peer", f"{ratio:.2f}x", ratio <= 1.0))
@@ -219,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny counts (smoke test)")
     parser.add_argument("--packages", choices=["bundle", "venv"], default="bundle")
-    parser.add_argument("--cold-runs", type=int, default=12)
+    parser.add_argument("--cold-runs", type=int, default=20)
     parser.add_argument("--warm-rounds", type=int, default=15)
     parser.add_argument("--warm-batch", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=500)

@@ -28,7 +28,7 @@ from typing import Final
 
 import boto3
 
-from bench.common import REGION, TABLE_NAME, JwksServer, SigningKey, lambda_env
+from bench.common import LAMBDA_ONLY, REGION, TABLE_NAME, JwksServer, SigningKey, lambda_env
 from bench.memory_store import EURO
 from currency_api.store import CurrencyStore
 
@@ -171,7 +171,11 @@ def measure(
     result = ServerResult()
     with contextlib.ExitStack() as stack:
         jwks = stack.enter_context(JwksServer(key.jwks))
+        # The deployed service's environment: the function's (METRICS=emf too, as the Fargate
+        # task sets it, infra/service.py), less what only Lambda itself sets.
         env = {**os.environ, **lambda_env(jwks.url, f"http://127.0.0.1:{proxy_port}")}
+        for name in LAMBDA_ONLY:
+            env.pop(name, None)
         moto = stack.enter_context(
             process(
                 [python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)],

@@ -18,7 +18,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Final
@@ -111,7 +111,14 @@ def measure(
     token = key.access_token()
     shuffle = random.Random(seed)
     pool = codes(batch * 2)
-    with JwksServer(key.jwks) as jwks, environment(lambda_env(jwks.url)):
+    # Ours writes one EMF record per request to stdout, as deployed (bench.common.lambda_env);
+    # on Lambda stdout goes to CloudWatch Logs, here to /dev/null, not into the report.
+    with (
+        JwksServer(key.jwks) as jwks,
+        environment(lambda_env(jwks.url)),
+        open(os.devnull, "w") as sink,
+        redirect_stdout(sink),
+    ):
         modules = {app: importlib.import_module(f"bench.apps.{app}") for app in apps}
         fixed = {"GET": [get_event(token)] * batch, "PATCH": [patch_event(token)] * batch}
         posts = [post_event(token, code) for code in pool[:batch]]

@@ -10,3 +10,9 @@ warnings.filterwarnings(
     message=r"Using `httpx` with `starlette.testclient` is deprecated",
     module=r"connexion\.apps\.abstract",
 )
+
+# Before any of our modules imports connexion: what it imports and our configuration never
+# runs is loaded on first use (currency_api/deferred_imports.py).
+from currency_api import deferred_imports  # noqa: E402  (after the filter, on purpose)
+
+deferred_imports.install()

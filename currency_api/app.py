@@ -38,7 +38,7 @@ from currency_api import (
     swagger_csp,
     validation,
 )
-from currency_api.logs import REQUEST_ID_HEADER, AccessLog, RouteRecorder
+from currency_api.logs import REQUEST_ID_HEADER, AccessLog
 from currency_api.metrics import RequestMetrics
 from currency_api.middleware import BodyLimit, ResponseHeaders, SingleValueURIParser
 from currency_api.served_spec import SpecServers
@@ -104,9 +104,12 @@ def create_app(
 
     app = connexion_extensions.CurrencyAsyncApp(
         __name__,
-        # Success bodies as UTF-8 text ("€", not "\u20ac"; JSON is UTF-8, RFC 8259).
-        jsonifier=Jsonifier(json, ensure_ascii=False),
-        middlewares=connexion_extensions.middlewares(lifespan=lifespan),
+        # Success bodies as UTF-8 text ("€", not "\u20ac"; JSON is UTF-8, RFC 8259), compact
+        # like the problem details.
+        jsonifier=Jsonifier(json, ensure_ascii=False, separators=(",", ":")),
+        middlewares=connexion_extensions.middlewares(
+            lifespan=lifespan, response_validation=settings.validate_responses
+        ),
         strict_validation=True,
         uri_parser_class=SingleValueURIParser,
         validate_responses=settings.validate_responses,
@@ -174,10 +177,11 @@ def create_app(
     app.add_middleware(
         BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=settings.max_body_bytes
     )
-    app.add_middleware(RouteRecorder, position=MiddlewarePosition.BEFORE_SECURITY)
+    # Innermost of ours (Connexion's BEFORE_SWAGGER position names its own Swagger UI class,
+    # which connexion_extensions.middlewares replaces): it answers the document's two paths.
     app.add_middleware(
         SpecServers,
-        position=MiddlewarePosition.BEFORE_SWAGGER,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
         document=document,
         public_url=settings.public_url,
     )

@@ -650,9 +650,9 @@ def current_principal() -> Principal:
     Raises:
         RuntimeError: called outside a secured operation.
     """
-    from connexion import request
+    from connexion.context import scope
 
-    cached = request.scope.get(_PRINCIPAL_KEY)
+    cached = scope.get(_PRINCIPAL_KEY)
     if cached is None or cached[1] is None:
         raise RuntimeError("no authenticated caller for this request")
     principal: Principal = cached[1]

@@ -50,23 +50,28 @@ from connexion.middleware.request_validation import (
     RequestValidationMiddleware,
     RequestValidationOperation,
 )
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import AbstractOperation
 from connexion.security import BearerSecurityHandler, OAuthSecurityHandler
 from connexion.utils import (
     deep_merge,
-    extract_content_type,
     inspect_function_arguments,
     is_null,
     is_nullable,
+    split_content_type,
 )
 from connexion.validators import VALIDATOR_MAP
 from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
 from starlette.datastructures import QueryParams
 from starlette.responses import Response as StarletteResponse
+from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from currency_api.guards import BODY_KEY, StrictJSONBodyValidator
+from currency_api.logs import RecordingSecurityMiddleware
 
 _FORMAT_CHECKER: Final = Draft4Validator.FORMAT_CHECKER
 #: Connexion's own logger name for request validation (its messages stay where they were).
@@ -94,6 +99,65 @@ def compiled(schema: Mapping[str, Any], cls: Any = Draft4Validator) -> Any:
     validator = cls(schema, format_checker=_FORMAT_CHECKER)
     _COMPILED[key] = (schema, validator)
     return validator
+
+
+#: fastjsonschema's generated check per schema, by the schema's identity (held, see _COMPILED).
+_ACCEPTING: dict[int, tuple[Mapping[str, Any], Callable[[Any], Any] | None]] = {}
+_DRAFT4: Final = "http://json-schema.org/draft-04/schema#"
+
+
+def accepts(schema: Mapping[str, Any], instance: Any) -> bool:
+    """True if ``instance`` is valid against ``schema`` by fastjsonschema's generated code
+    (JSON Schema draft 4, the dialect of OpenAPI 3.0's schemas); False means "not known
+    valid": the caller then runs jsonschema, which decides and names every violation.
+
+    A fast answer is only ever "valid", and fastjsonschema is never more permissive than
+    jsonschema's draft 4 here: both use Python's ``re`` (its ``$`` does not match before a
+    final newline: stricter); it does not know OpenAPI's ``nullable`` (stricter); every format
+    jsonschema's checker knows (``date-time``, ``email``, ...) is checked by that very checker
+    (fastjsonschema's own ``date-time`` takes leap seconds and ``+0100``), and the formats only
+    fastjsonschema knows are checked (stricter). A schema fastjsonschema cannot compile
+    (``$`` inside a character class, which it rewrites) is left to jsonschema, as is every
+    schema if fastjsonschema is missing. Defaults are never filled in (``use_default=False``):
+    the body is not changed. The check is generated at a schema's first use (milliseconds), so
+    the cold start's first request pays it only for the schemas it uses.
+    """
+    key = id(schema)
+    entry = _ACCEPTING.get(key)
+    if entry is None or entry[0] is not schema:
+        if len(_ACCEPTING) >= _COMPILED_LIMIT:
+            _ACCEPTING.clear()
+        entry = (schema, _fast_check(schema))
+        _ACCEPTING[key] = entry
+    check = entry[1]
+    if check is None:
+        return False
+    try:
+        check(instance)
+    except Exception:  # JsonSchemaValueException, or a type the generated code did not expect
+        return False
+    return True
+
+
+def _fast_check(schema: Mapping[str, Any]) -> Callable[[Any], Any] | None:
+    """fastjsonschema's check of ``schema`` with jsonschema's format checks, or None."""
+    try:
+        import fastjsonschema
+
+        formats = {
+            name: functools.partial(_FORMAT_CHECKER.conforms, format=name)
+            for name in _FORMAT_CHECKER.checkers
+        }
+        check: Callable[[Any], Any] = fastjsonschema.compile(
+            {"$schema": _DRAFT4, **schema},
+            formats=formats,
+            use_default=False,
+            detailed_exceptions=False,
+        )
+    except Exception as exc:  # ImportError, or a schema its code generator cannot compile
+        logger.warning("request bodies of a schema checked by jsonschema only: %s", exc)
+        return None
+    return check
 
 
 class CompiledParameterValidator(ParameterValidator):  # type: ignore[misc]
@@ -267,6 +331,17 @@ class OnceStarletteDecorator(StarletteDecorator):  # type: ignore[misc]
         return wrapper
 
 
+def _content_type(pairs: Iterable[tuple[str | bytes, str | bytes]]) -> str | None:
+    """The first ``Content-Type`` value of header pairs (str or latin-1 bytes), as
+    ``connexion.utils.extract_content_type`` finds it (pinned), without the typing objects
+    that function subscripts on every call."""
+    for key, value in pairs:
+        name = key.decode("latin-1") if isinstance(key, bytes) else key
+        if name.lower() == "content-type":
+            return value.decode("latin-1") if isinstance(value, bytes) else value
+    return None
+
+
 class _PlannedResponse(AsyncResponseDecorator):  # type: ignore[misc]
     """Connexion's response decorator (``build_framework_response``: unpack the handler's tuple,
     choose and check the media type, serialise, build the Starlette response) with the
@@ -279,7 +354,7 @@ class _PlannedResponse(AsyncResponseDecorator):  # type: ignore[misc]
     def _infer_content_type(self, data: Any, headers: Mapping[str, str]) -> str | None:
         """Connexion 3.3.0's ``BaseResponseDecorator._infer_content_type`` (pinned), with the
         operation's ``produces`` from the plan; the same choices and errors."""
-        content_type: str | None = extract_content_type(headers)
+        content_type = _content_type(headers.items())
         produces = self.produces
         if data is not None and not produces:
             produces = ["application/json"]
@@ -516,6 +591,15 @@ class OnceRequestValidationOperation(RequestValidationOperation):  # type: ignor
             self._built = (uri_parser, validator, consumes)
         return self._built
 
+    def extract_content_type(self, headers: Iterable[tuple[bytes, bytes]]) -> tuple[str, str]:
+        """Connexion's (pinned), with :func:`_content_type`: the same mime type and encoding,
+        the same guesses when there is none."""
+        mime_type, encoding = split_content_type(_content_type(headers))
+        if mime_type is None:
+            consumes = self._operation.consumes
+            mime_type = consumes[0] if consumes else "application/octet-stream"
+        return mime_type, encoding or "utf-8"
+
     def validate_mime_type(self, mime_type: str) -> None:
         consumes = self._build()[2]
         if consumes is None:
@@ -590,14 +674,57 @@ class OnceRequestValidationMiddleware(RequestValidationMiddleware):  # type: ign
     api_cls = OnceRequestValidationAPI
 
 
-def middlewares(*, lifespan: bool) -> list[Any]:
+class SkippingSwaggerUIMiddleware(SwaggerUIMiddleware):  # type: ignore[misc]
+    """Connexion's Swagger UI middleware, which routes every request through its own Starlette
+    router (a mount and a route list) before the routing middleware routes it again; here a
+    request whose path cannot match any of its routes (it starts with none of their static
+    prefixes: ``/openapi.json``, ``/ui``, ...) goes straight to the next app, as the router's
+    default would send it. Requests under a ``root_path`` always take the router."""
+
+    _prefixes: tuple[str, ...] | None = None
+
+    def _route_prefixes(self) -> tuple[str, ...]:
+        prefixes: list[str] = []
+        for mount in self.router.routes:
+            base = str(getattr(mount, "path", ""))
+            inner = getattr(getattr(mount, "app", None), "routes", None)
+            if not isinstance(mount, Mount) or inner is None:
+                prefixes.append(base.split("{", 1)[0])
+                continue
+            prefixes.extend((base + str(route.path)).split("{", 1)[0] for route in inner)
+        return tuple(prefixes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            if self._prefixes is None:
+                self._prefixes = self._route_prefixes()
+            if not str(scope["path"]).startswith(self._prefixes):
+                await self.app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def middlewares(*, lifespan: bool, response_validation: bool = True) -> list[Any]:
     """``AsyncApp(middlewares=...)``: Connexion's default list (which this argument replaces
     whole: ServerError, Exception, SwaggerUI, Routing, Security, RequestValidation,
     ResponseValidation, Lifespan, Context), with request validation built once per operation,
-    and without the lifespan layer where nothing sends lifespan events (Mangum with
-    ``lifespan="off"``, on Lambda)."""
+    the Swagger UI's router skipped for paths it cannot serve, security that also records the
+    route for the access log (``logs.RecordingSecurityMiddleware``); without the lifespan
+    layer where nothing sends lifespan events (Mangum with ``lifespan="off"``, on Lambda), and
+    without the response validation layer where responses are not validated (Connexion's
+    layer then only looks the operation up and calls the next app)."""
+    replaced = {
+        RequestValidationMiddleware: OnceRequestValidationMiddleware,
+        SwaggerUIMiddleware: SkippingSwaggerUIMiddleware,
+        SecurityMiddleware: RecordingSecurityMiddleware,
+    }
+    left_out = set()
+    if not lifespan:
+        left_out.add(LifespanMiddleware)
+    if not response_validation:
+        left_out.add(ResponseValidationMiddleware)
     return [
-        OnceRequestValidationMiddleware if middleware is RequestValidationMiddleware else middleware
+        replaced.get(middleware, middleware)
         for middleware in ConnexionMiddleware.default_middlewares
-        if lifespan or middleware is not LifespanMiddleware
+        if middleware not in left_out
     ]

@@ -79,8 +79,10 @@ def parse_json(raw: bytes) -> Any:
             text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
         )
         # "\ud800" is valid JSON syntax but no Unicode text (RFC 8259 section 8.2): a lone
-        # surrogate cannot be stored or sent back as UTF-8.
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
+        # surrogate cannot be stored or sent back as UTF-8. Only a \u escape can make one
+        # (the UTF-8 decoder above refuses encoded surrogates), so only then is it looked for.
+        if "\\u" in text:
+            json.dumps(document, ensure_ascii=False).encode("utf-8")
         return document
     except DuplicateKey as exc:
         member = shown(exc)

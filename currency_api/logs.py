@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
+from connexion.middleware.security import SecurityAPI, SecurityMiddleware, SecurityOperation
 from connexion.operations import AbstractOperation
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -243,45 +243,12 @@ async def _send_internal_error(send: Send, request_id: str) -> None:
     )
 
 
-class _RecordRoute:
-    """Per operation: writes the path template into the access record, and after the inner
-    layers ran (security included), the caller's subject."""
-
-    def __init__(self, next_app: ASGIApp, route: str, operation_id: str | None) -> None:
-        self.next_app = next_app
-        self.route = route
-        self.operation_id = operation_id
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        record = scope.get(SCOPE_KEY)
-        if not isinstance(record, AccessRecord):
-            await self.next_app(scope, receive, send)
-            return
-        record.route = self.route
-        record.operation_id = self.operation_id
-        try:
-            await self.next_app(scope, receive, send)
-        finally:
-            record.subject = _subject(scope)
-
-
 def _subject(scope: Scope) -> str | None:
     from currency_api.auth import _PRINCIPAL_KEY
 
     cached = scope.get(_PRINCIPAL_KEY)
     subject = getattr(cached[1], "subject", None) if isinstance(cached, tuple) else None
     return subject if isinstance(subject, str) else None
-
-
-class _RouteAPI(RoutedAPI[_RecordRoute]):  # type: ignore[misc]
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.add_paths()
-
-    def make_operation(self, operation: AbstractOperation) -> _RecordRoute:
-        return _RecordRoute(
-            self.next_app, f"{self.base_path}{operation.path}" or "/", spec_operation_id(operation)
-        )
 
 
 def spec_operation_id(operation: AbstractOperation) -> str | None:
@@ -300,8 +267,48 @@ def spec_operation_id(operation: AbstractOperation) -> str | None:
     return resolved
 
 
-class RouteRecorder(RoutedMiddleware[_RouteAPI]):  # type: ignore[misc]
-    """Connexion routed middleware (install right after routing, before security) that tells
-    the access log which spec operation a request matched."""
+class RecordingSecurityOperation(SecurityOperation):  # type: ignore[misc]
+    """Connexion's security check of one operation, which first tells the access log which
+    spec operation the request matched (path template, operationId: so a 401 or 403 is
+    logged with its route) and, after the inner layers ran, the caller's subject.
 
-    api_cls = _RouteAPI
+    One layer for both (issue 12: each ASGI layer is paid on every request); it was a routed
+    middleware of its own right before security."""
+
+    route: str = "/"
+    spec_operation_id: str | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        record = scope.get(SCOPE_KEY)
+        if not isinstance(record, AccessRecord):
+            await super().__call__(scope, receive, send)
+            return
+        record.route = self.route
+        record.operation_id = self.spec_operation_id
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            record.subject = _subject(scope)
+
+
+class _RecordingSecurityAPI(SecurityAPI):  # type: ignore[misc]
+    def make_operation(self, operation: Any) -> SecurityOperation:
+        """Connexion 3.3.0's ``SecurityAPI.make_operation`` (pinned), with the operation's route
+        for the access log; the specification-wide operation (``auth_all_paths``) has none."""
+        secured = RecordingSecurityOperation.from_operation(
+            operation,
+            next_app=self.next_app,
+            security_handler_factory=self.security_handler_factory,
+        )
+        if isinstance(operation, AbstractOperation):
+            secured.route = f"{self.base_path}{operation.path}" or "/"
+            secured.spec_operation_id = spec_operation_id(operation)
+        return secured
+
+
+class RecordingSecurityMiddleware(SecurityMiddleware):  # type: ignore[misc]
+    """Connexion's SecurityMiddleware whose operations also record the route
+    (:class:`RecordingSecurityOperation`); ``connexion_extensions.middlewares`` puts it in
+    Connexion's place."""
+
+    api_cls = _RecordingSecurityAPI

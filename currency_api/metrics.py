@@ -32,6 +32,7 @@ header value, body, path parameter or query string.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,9 +76,16 @@ class RequestMetrics:
         # Imported here, so a process that emits no metrics (the local server by default)
         # never loads Powertools.
         from aws_lambda_powertools.metrics import EphemeralMetrics
+        from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
         self.namespace = namespace
         self._metrics = EphemeralMetrics(namespace=namespace)
+        self._disabled = is_metrics_disabled
+        # Names and units are constants: Powertools' add_metric validates each once, here
+        # (MetricNameError, MetricUnitError), instead of five times on every request.
+        for name, unit in METRIC_UNITS.items():
+            self._metrics.add_metric(name, unit, 0.0)
+        self._metrics.clear_metrics()
         self._lock = threading.Lock()
         self._cold = True
         self._paused = False
@@ -105,17 +113,32 @@ class RequestMetrics:
             if self._paused:
                 return
             cold, self._cold = self._cold, False
+            if self._disabled():  # POWERTOOLS_METRICS_DISABLED, as flush_metrics honours it
+                return
+            values = {
+                LATENCY: float(latency_ms),
+                CLIENT_ERRORS: 1.0 if answer == "4xx" else 0.0,
+                SERVER_ERRORS: 1.0 if answer == "5xx" else 0.0,
+                COLD_START: 1.0 if cold else 0.0,
+            }
+            if token_cache_hit is not None:
+                values[TOKEN_CACHE_HIT] = 1.0 if token_cache_hit else 0.0
             metrics = self._metrics
             metrics.add_dimension(OPERATION_DIMENSION, operation)
             metrics.add_dimension(STATUS_CLASS_DIMENSION, answer)
             metrics.add_dimensions(**{OPERATION_DIMENSION: operation})
-            metrics.add_metric(LATENCY, METRIC_UNITS[LATENCY], latency_ms)
-            metrics.add_metric(CLIENT_ERRORS, "Count", 1 if answer == "4xx" else 0)
-            metrics.add_metric(SERVER_ERRORS, "Count", 1 if answer == "5xx" else 0)
-            metrics.add_metric(COLD_START, "Count", 1 if cold else 0)
-            if token_cache_hit is not None:
-                metrics.add_metric(TOKEN_CACHE_HIT, "Count", 1 if token_cache_hit else 0)
-            metrics.flush_metrics()
+            try:
+                # The metric set add_metric would have built (validated in __init__), handed
+                # to Powertools' serializer in one call; then what flush_metrics does.
+                record = metrics.serialize_metric_set(
+                    metrics={
+                        name: {"Unit": METRIC_UNITS[name], "StorageResolution": 60, "Value": [v]}
+                        for name, v in values.items()
+                    }
+                )
+            finally:
+                metrics.clear_metrics()
+            print(json.dumps(record, separators=(",", ":")))
 
     def restarted(self) -> None:
         """The next request is a cold start again (a SnapStart restore)."""

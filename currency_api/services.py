@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, ParamSpec, TypeVar
 
-from connexion import request
+from connexion.context import scope
 from starlette.concurrency import run_in_threadpool
 
 from currency_api.lambda_events import PATH_PREFIX
@@ -41,14 +41,14 @@ def public_path(path: str) -> str:
     """``path`` (``/currencies/EUR``) as the caller reaches it: on Lambda behind a named API
     Gateway stage, with the stage prefix the adapter took off (``/prod/currencies/EUR``).
     Always a path, never a URL with a host: a ``Host`` header is the caller's to choose."""
-    event = request.scope.get("aws.event")
+    event = scope.get("aws.event")
     prefix = event.get(PATH_PREFIX) if isinstance(event, dict) else None
     return f"{prefix}{path}" if isinstance(prefix, str) else path
 
 
 def current() -> Services:
     """The Services of the app serving the current request."""
-    services: Any = request.scope.get(SCOPE_KEY)
+    services: Any = scope.get(SCOPE_KEY)
     if not isinstance(services, Services):
         raise RuntimeError("create_app did not install the services")
     return services

@@ -32,23 +32,52 @@ def normalized(document: Any, pointer: str = "") -> Any:
 
     Raises:
         TextRuleBroken: a string has more than :data:`MAX_COMBINING_RUN` combining marks in a
-            row after normalisation.
+            row after normalisation; its ``pointer`` (RFC 6901) starts with ``pointer``.
     """
+    try:
+        return _normalized(document)
+    except _Broken as broken:
+        where = "".join(f"/{part}" for part in reversed(broken.parts))
+        raise TextRuleBroken(pointer + where, broken.detail) from None
+
+
+class _Broken(Exception):
+    """A text rule broken below the value being normalised; ``parts`` are the JSON Pointer
+    reference tokens from the string up (the pointer is only built when a rule is broken)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.parts: list[str] = []
+
+
+def _normalized(document: Any) -> Any:
     if isinstance(document, str):
         text = unicodedata.normalize("NFC", document)
-        _check_combining(text, pointer)
+        _check_combining(text)
         return text
     if isinstance(document, dict):
-        return {
-            name: normalized(value, f"{pointer}/{_escape(name)}")
-            for name, value in document.items()
-        }
+        result = {}
+        for name, value in document.items():
+            try:
+                result[name] = _normalized(value)
+            except _Broken as broken:
+                broken.parts.append(_escape(name))
+                raise
+        return result
     if isinstance(document, list):
-        return [normalized(value, f"{pointer}/{index}") for index, value in enumerate(document)]
+        items = []
+        for index, value in enumerate(document):
+            try:
+                items.append(_normalized(value))
+            except _Broken as broken:
+                broken.parts.append(str(index))
+                raise
+        return items
     return document
 
 
-def _check_combining(text: str, pointer: str) -> None:
+def _check_combining(text: str) -> None:
     if text.isascii():
         return
     run = 0
@@ -56,8 +85,8 @@ def _check_combining(text: str, pointer: str) -> None:
         if unicodedata.category(character) in _COMBINING:
             run += 1
             if run > MAX_COMBINING_RUN:
-                raise TextRuleBroken(
-                    pointer, f"must not have more than {MAX_COMBINING_RUN} combining marks in a row"
+                raise _Broken(
+                    f"must not have more than {MAX_COMBINING_RUN} combining marks in a row"
                 )
         else:
             run = 0

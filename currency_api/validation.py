@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from connexion.utils import is_null, is_nullable
 from jsonschema import ValidationError
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, QueryParams
 from starlette.types import Receive, Scope
 
 from currency_api import connexion_extensions
@@ -181,12 +181,30 @@ class SpecParameterValidator(connexion_extensions.CompiledParameterValidator):
             (strict validation) and each declared parameter's violations.
     """
 
+    def validate(self, scope: Scope) -> None:
+        """Connexion's ``ParameterValidator.validate`` reads the parameters through a new
+        ``ConnexionRequest``; here they are read from the scope the same way (the query string
+        parsed only when there is one, path parameters resolved by the same URI parser)."""
+        query_string = scope.get("query_string", b"")
+        if query_string:
+            args = QueryParams(query_string)
+            query = self.uri_parser.resolve_query({k: args.getlist(k) for k in args})
+        else:
+            query = {}
+        path = self.uri_parser.resolve_path(scope.get("path_params", {}))
+        self._validate_values(query, path, Headers(scope=scope))
+
     def validate_request(self, request: Any) -> None:
+        self._validate_values(request.query_params, request.path_params, request.headers)
+
+    def _validate_values(
+        self, query: Mapping[str, Any], path: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> None:
         violations: list[Violation] = []
         if self.strict_validation:
-            unknown = self.validate_query_parameter_list(
-                request, security_params=self.security_query_params
-            )
+            allowed = {p["name"] for p in self.parameters.get("query", [])}
+            allowed.update(self.security_query_params or [])
+            unknown = set(query).difference(allowed)
             violations.extend(
                 Violation(
                     "is not a parameter of this operation",
@@ -195,10 +213,10 @@ class SpecParameterValidator(connexion_extensions.CompiledParameterValidator):
                 )
                 for name in islice(sorted(unknown), MAX_VIOLATIONS)
             )
-        sources: dict[Location, Any] = {
-            "query": request.query_params,
-            "path": request.path_params,
-            "header": request.headers,
+        sources: dict[Location, Mapping[str, Any]] = {
+            "query": query,
+            "path": path,
+            "header": headers,
         }
         for location, values in sources.items():
             for param in self.parameters.get(location, []):
@@ -239,6 +257,8 @@ class SpecJSONBodyValidator(connexion_extensions.CompiledJSONRequestBodyValidato
         return result
 
     def _validate(self, body: Any) -> None:
+        if connexion_extensions.accepts(self._schema, body):
+            return
         errors = self._validator.iter_errors(body)
         violations = body_violations(islice(errors, MAX_VIOLATIONS))
         if violations:

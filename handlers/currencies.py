@@ -9,7 +9,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from connexion import request
+from connexion.context import scope
+from starlette.datastructures import Headers
 
 from currency_api import services
 from currency_api.auth import current_principal
@@ -35,7 +36,7 @@ def _actor() -> str:
 
 def _conditional_header(name: str) -> str | None:
     """A conditional header's value; repeated fields are joined as one list (RFC 9110 5.3)."""
-    values = request.headers.getlist(name)
+    values = Headers(scope=scope).getlist(name)
     return ", ".join(values) if values else None
 
 

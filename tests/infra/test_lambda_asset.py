@@ -217,6 +217,12 @@ answers = []
 for path in ("/health", "/openapi.json"):
     request = json.loads(json.dumps(event).replace('"/health"', json.dumps(path)))
     answers.append(entry.lambda_handler(request, None))
+# Connexion's `import requests` is deferred (currency_api/deferred_imports.py) and the garbage
+# collector runs again after init (lambda_function.py).
+from currency_api import deferred_imports
+import gc
+assert deferred_imports.is_deferred("requests"), "requests was loaded on the cold path"
+assert gc.isenabled() and gc.get_freeze_count() > 0
 print(json.dumps(answers))
 """
 

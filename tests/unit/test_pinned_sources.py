@@ -156,6 +156,37 @@ PINNED: dict[str, tuple[str, str]] = {
         "9d959264f117dae9cee40f30c3dcbf769b4c597be1587832e35d8162862dddae",
         "OnceStarletteDecorator returns OnceParameterDecorator instead",
     ),
+    # connexion_extensions.middlewares(response_validation=False) leaves the layer out
+    "connexion.middleware.response_validation:ResponseValidationAPI.make_operation": (
+        "770d433c2951acf6c26d1b140b6ceabef85b244f4926d1e89e194b67a69e507c",
+        "must pass requests straight on when responses are not validated",
+    ),
+    "connexion.middleware.request_validation:RequestValidationOperation.extract_content_type": (
+        "b08fa016a712fc41852664cb37f88ab0f985d0bfdd695cbc590e559cbf606aea",
+        "copied into OnceRequestValidationOperation with _content_type",
+    ),
+    "connexion.utils:extract_content_type": (
+        "cf05b8c47077bb9b3b21acc64089324161bc22fb888f87d73e410bd2b75b776c",
+        "connexion_extensions._content_type finds the same header",
+    ),
+    # currency_api.connexion_extensions.SkippingSwaggerUIMiddleware
+    "connexion.middleware.swagger_ui:SwaggerUIMiddleware.__call__": (
+        "63d1a07033fd923d3b8666bf22e1c2eaf4f1d93fd3ea02b90e97ed4768a92999",
+        "skipped for paths none of its routes can match; must only route, then default",
+    ),
+    "connexion.middleware.swagger_ui:SwaggerUIMiddleware.default_fn": (
+        "0159a88e2d16bcb839daeabe94823f7c4501cbe4b234ea942446fd5348addbc6",
+        "the default must pass the request on unchanged (what the skip does)",
+    ),
+    # currency_api.logs.RecordingSecurityMiddleware
+    "connexion.middleware.security:SecurityAPI.make_operation": (
+        "8051a99c0921b5fdff454ad68be4a551018c5f1ac84b025b2f593202f0d1cb7e",
+        "_RecordingSecurityAPI repeats it with RecordingSecurityOperation",
+    ),
+    "connexion.middleware.security:SecurityOperation.__call__": (
+        "64eb38b0d5982445364e5c3987563e5b271a287baa3c0e37bd41320a5ce0c7b8",
+        "wrapped: the route is recorded first, the subject after",
+    ),
     # currency_api.connexion_extensions: OnceRequestValidationOperation
     "connexion.middleware.request_validation:RequestValidationOperation.__call__": (
         "af472716211911b942041310f56e3fef4c450a9010c1c1d4c1cab2d16b80e248",
@@ -168,6 +199,17 @@ PINNED: dict[str, tuple[str, str]] = {
     "connexion.middleware.request_validation:RequestValidationAPI.make_operation": (
         "55b32cb8b0ab229eedb57e573397f76bcb9ad3d217206d1fa06afb766db89026",
         "OnceRequestValidationAPI repeats it with OnceRequestValidationOperation",
+    ),
+    # currency_api.metrics.RequestMetrics.record (aws-lambda-powertools 3.37.0)
+    "aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch:"
+    "AmazonCloudWatchEMFProvider.serialize_metric_set": (
+        "f782dba999f71d33209e61405171bfe6875e0f1e7fe5379629fa1cc7ddc08496",
+        "given the metric set add_metric would build ({name: {Unit, StorageResolution, Value}})",
+    ),
+    "aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch:"
+    "AmazonCloudWatchEMFProvider.flush_metrics": (
+        "53277bab6c91593a8a64f06d12f2f7ba1d881341ce5fced9caac15feb24dee46",
+        "repeated after serialising: the disabled check, one compact JSON line, clear_metrics",
     ),
 }
 
@@ -205,9 +247,14 @@ def test_connexion_default_middlewares_are_the_ones_our_list_replaces() -> None:
         "LifespanMiddleware",
         "ContextMiddleware",
     ]
+    replaced = {
+        "RequestValidationMiddleware": OnceRequestValidationMiddleware.__name__,
+        "SwaggerUIMiddleware": "SkippingSwaggerUIMiddleware",
+        "SecurityMiddleware": "RecordingSecurityMiddleware",
+    }
     ours = [m.__name__ for m in middlewares(lifespan=True)]
-    assert ours == [
-        OnceRequestValidationMiddleware.__name__ if n == "RequestValidationMiddleware" else n
-        for n in names
-    ]
+    assert ours == [replaced.get(n, n) for n in names]
     assert "LifespanMiddleware" not in [m.__name__ for m in middlewares(lifespan=False)]
+    lean = [m.__name__ for m in middlewares(lifespan=False, response_validation=False)]
+    assert "LifespanMiddleware" not in lean
+    assert "ResponseValidationMiddleware" not in lean

@@ -1,0 +1,61 @@
+"""fastjsonschema's quick acceptance of request bodies (connexion_extensions.accepts) never
+accepts what jsonschema, which decides and describes refusals, refuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from connexion.json_schema import Draft4RequestValidator
+from jsonschema import Draft4Validator
+
+from currency_api.connexion_extensions import accepts
+from currency_api.spec_document import load_spec
+
+DOCUMENT = load_spec()
+VALID_REPLACE = {"name": "Euro", "numericCode": "978", "minorUnit": 2}
+
+
+def _body_schema(name: str) -> dict[str, Any]:
+    """A component schema as Connexion hands it to body validators: a reference with the
+    document's components beside it."""
+    return {"$ref": f"#/components/schemas/{name}", "components": DOCUMENT["components"]}
+
+
+def _jsonschema_accepts(schema: dict[str, Any], body: Any) -> bool:
+    validator = Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+    return bool(validator.is_valid(body))
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "2026-01-01T23:59:60Z",  # a leap second: fastjsonschema's own date-time takes it
+        "2026-01-01T00:00:00+0100",  # an offset without a colon
+        "0000-01-01T00:00:00Z",
+        "\u0662\u0660\u0662\u0666-01-01T00:00:00Z",  # Arabic-Indic digits
+        "2026-01-01T00:00:00.\u0663Z",
+    ],
+)
+def test_a_date_time_jsonschema_refuses_is_not_accepted(stamp: str) -> None:
+    schema = _body_schema("CurrencyReplace")
+    body = {**VALID_REPLACE, "createdAt": stamp}
+    assert not _jsonschema_accepts(schema, body)
+    assert not accepts(schema, body)
+
+
+def test_a_valid_body_is_accepted_by_both() -> None:
+    schema = _body_schema("CurrencyReplace")
+    body = {**VALID_REPLACE, "createdAt": "2026-01-01T00:00:00Z"}
+    assert _jsonschema_accepts(schema, body)
+    assert accepts(schema, body)
+
+
+def test_a_schema_fastjsonschema_cannot_compile_is_left_to_jsonschema() -> None:
+    # fastjsonschema rewrites every "$" of a pattern, also one inside a character class.
+    schema = {
+        "type": "object",
+        "properties": {"symbol": {"type": "string", "pattern": "^[A-Z$]{1,3}$"}},
+    }
+    assert _jsonschema_accepts(schema, {"symbol": "US$"})
+    assert accepts(schema, {"symbol": "US$"}) is False
