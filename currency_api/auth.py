@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import jwt
-from jwt.utils import base64url_decode, base64url_encode
+from jwt.types import Options, SigOptions
 
 from currency_api.problems import DependencyUnavailable
 from currency_api.settings import Settings
@@ -46,6 +46,18 @@ TOKEN_CACHE_BYTES: Final = 2 * 1024 * 1024
 TOKEN_CACHE_MAX_TOKEN_BYTES: Final = 8 * 1024
 #: The only signature algorithm Cognito user pools use for access tokens.
 ALGORITHM: Final = "RS256"
+
+#: The claim options of every verification (PyJWT's ``options``): these claims must be present,
+#: and there is no ``aud`` (Cognito access tokens carry ``client_id`` instead).
+_CLAIM_OPTIONS: Final[Options] = {
+    "require": ["exp", "iat", "iss", "sub", "token_use", "client_id"],
+    "verify_aud": False,
+}
+#: The signature options PyJWT.decode derives from :data:`_CLAIM_OPTIONS` (its defaults).
+_SIGNATURE_OPTIONS: Final[SigOptions] = {
+    "verify_signature": True,
+    "enforce_minimum_key_length": False,
+}
 
 SCOPE_KEY: Final = "currency_api.authenticator"
 #: Where create_app puts the :class:`OperationScopes` of its spec in the ASGI scope.
@@ -213,6 +225,18 @@ class InvalidToken(Exception):
 
 
 _BASE64URL_ALPHABET: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+#: ``bytes.translate`` table: base64url (RFC 4648 section 5) to standard base64 (section 4);
+#: any other byte to ``*``, which is in neither alphabet.
+_TO_STANDARD_BASE64: Final = bytes(
+    byte
+    if byte in _BASE64URL_ALPHABET[:62]
+    else b"+/"[b"-_".index(byte)]
+    if byte in b"-_"
+    else ord("*")
+    for byte in range(256)
+)
+#: Padding that completes a stripped segment of length 4n + r, by r (4n + 1 is refused).
+_BASE64_PADDING: Final = (b"", b"===", b"==", b"=")
 
 
 class _KeyChoice:
@@ -250,9 +274,13 @@ class _SinglePassJWS(jwt.PyJWS):
     - Given a :class:`_KeyChoice` as the key, the key is chosen from the header of the very
       parse that is verified, so each token is parsed once (``get_unverified_header`` then
       ``decode`` parsed and checked it twice).
-    - Each base64url segment is checked against the alphabet with ``bytes.translate`` (C)
-      instead of a Python generator over every character: same accepted set, same errors
-      (PyJWT's check was most of the cost of verifying a ~1 KB Cognito token; bench/verify.py).
+    - Each base64url segment is mapped to standard base64 by one ``bytes.translate`` (C),
+      every byte outside the alphabet to one that strict ``binascii.a2b_base64`` refuses,
+      instead of a Python generator over every character plus PyJWT's base64url helpers:
+      same accepted set, same errors (tests/unit/test_single_pass_jws.py). PyJWT's check was
+      most of the cost of verifying a ~1 KB Cognito token; the strict decode instead of
+      ``translate(None, alphabet)`` + ``base64url_decode``/``encode`` saves a further ~0.03x
+      of the old two-pass verification (~7 us of ~240 us, bench/verify.py).
     """
 
     def __init__(self) -> None:
@@ -264,13 +292,18 @@ class _SinglePassJWS(jwt.PyJWS):
         padding = len(segment) - len(stripped)
         if padding > 2 or (padding and len(segment) % 4 != 0):
             raise jwt.DecodeError(f"Invalid {name} padding")
-        if len(stripped) % 4 == 1 or stripped.translate(None, _BASE64URL_ALPHABET):
-            raise jwt.DecodeError(f"Invalid {name} padding")
+        # One C pass maps base64url to standard base64 and every other byte (standard
+        # base64's "+" and "/" included) to "*", which strict decoding refuses, as it refuses
+        # a length of 4n+1.
+        standard = stripped.translate(_TO_STANDARD_BASE64)
         try:
-            decoded = base64url_decode(stripped)
-        except (TypeError, binascii.Error) as err:
+            decoded = binascii.a2b_base64(
+                standard + _BASE64_PADDING[len(stripped) % 4], strict_mode=True
+            )
+        except binascii.Error as err:
             raise jwt.DecodeError(f"Invalid {name} padding") from err
-        if base64url_encode(decoded) != stripped:
+        # Canonical only (no stray bits in the last character), as PyJWT's re-encoding check.
+        if binascii.b2a_base64(decoded, newline=False).rstrip(b"=") != standard:
             raise jwt.DecodeError(f"Invalid {name} padding")
         return decoded
 
@@ -426,8 +459,11 @@ class Authenticator:
             settings.cognito_jwks_url, settings.jwks_refetch_interval_seconds
         )
         self.token_cache = token_cache if token_cache is not None else VerifiedTokenCache()
+        self._jws = _SinglePassJWS()
         self._decoder = jwt.PyJWT()
-        self._decoder._jws = _SinglePassJWS()
+        self._decoder._jws = self._jws
+        # PyJWT.decode merges these into its defaults on every call; merged once here.
+        self._claim_options = self._decoder._merge_options(_CLAIM_OPTIONS)
 
     def verify(self, token: str) -> Principal:
         """The principal of a genuine, current access token (see :meth:`verify_noting_cache`).
@@ -454,16 +490,19 @@ class Authenticator:
             return principal, True
         choice = _KeyChoice(self.jwks)
         try:
-            claims = self._decoder.decode(
+            # What PyJWT.decode(token, key, algorithms=[ALGORITHM], issuer=..., leeway=...,
+            # options=_CLAIM_OPTIONS) does, minus its per-call wrapping and option merging:
+            # the JWS (signature) step, then the payload and claim steps, with the options
+            # decided once (pinned: tests/unit/test_pinned_sources.py; bench/verify.py).
+            decoded = self._jws.decode_complete(
                 token,
                 key=choice,  # type: ignore[arg-type]  # resolved by _SinglePassJWS
                 algorithms=[ALGORITHM],
-                issuer=self._issuer,
-                leeway=LEEWAY_SECONDS,
-                options={
-                    "require": ["exp", "iat", "iss", "sub", "token_use", "client_id"],
-                    "verify_aud": False,
-                },
+                options=_SIGNATURE_OPTIONS,
+            )
+            claims = self._decoder._decode_payload(decoded)
+            self._decoder._validate_claims(
+                claims, self._claim_options, issuer=self._issuer, leeway=LEEWAY_SECONDS
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(type(exc).__name__) from exc

@@ -35,9 +35,27 @@ PINNED: dict[str, tuple[str, str]] = {
         "431d1ff11ddaa78d1826c530ef7c2441907fcd274b594af76b80a254ee7be581",
         "must decode every segment through _decode_base64url_segment",
     ),
+    # currency_api.auth.Authenticator.verify_noting_cache repeats PyJWT.decode's steps
     "jwt.api_jwt:PyJWT.decode_complete": (
         "6522ecbd95d6662f7e82e42c0324116424ef2c37b6716038c635488f5b38fdf6",
-        "must call self._jws.decode_complete, then validate the claims",
+        "repeated: _jws.decode_complete (sig options as derived here), _decode_payload, "
+        "_validate_claims with the merged options",
+    ),
+    "jwt.api_jwt:PyJWT.decode": (
+        "99b4400c1f41526cc02e5c1eb03a2d460d89727078dbb82d0d248a5d1ca77447",
+        "must add nothing to decode_complete but returning the payload",
+    ),
+    "jwt.api_jwt:PyJWT._merge_options": (
+        "be5f7de5e4150ce69aa9f15a40172eafcdf158d247e276f5717f246d0da75b5d",
+        "called once per Authenticator: must depend on the options only",
+    ),
+    "jwt.api_jwt:PyJWT._decode_payload": (
+        "1938b575e58f43143a04f16d64db5c138d144b6452fece82d8abb713f34d6cd7",
+        "called directly after the signature step",
+    ),
+    "jwt.api_jwt:PyJWT._validate_claims": (
+        "1396d6b733cc59af1f47e7b1723bc963f14c4ea466152703c8b72013deda899b",
+        "called directly with options merged once; must read the time at each call",
     ),
     "jwt.api_jwt:PyJWT.__init__": (
         "a69dc9a994b318b572bc6561faa5533ffc8f14bf0cb1bc418026912de1ce9d90",
