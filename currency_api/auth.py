@@ -254,7 +254,9 @@ class _KeyChoice:
         """The public key that must have signed a token with this protected header.
 
         Raises:
-            InvalidToken: not RS256, no ``kid``, or a ``kid`` not in the JWKS.
+            InvalidToken: not RS256, no ``kid``, a ``kid`` not in the JWKS, or one naming a
+                key that is not RSA (a JWKS may hold other key types, RFC 7517 section 4.1;
+                PyJWT's RSA check would fail on it with a TypeError).
             DependencyUnavailable: no signing keys could be fetched.
         """
         if header.get("alg") != ALGORITHM:
@@ -265,6 +267,8 @@ class _KeyChoice:
         key, self.generation = self.jwks.key_and_generation(kid)
         if key is None:
             raise InvalidToken("unknown kid")
+        if key.key_type != "RSA":
+            raise InvalidToken("not an RSA key")
         return key.key
 
 

@@ -209,3 +209,26 @@ def test_hanging_jwks_endpoint_gets_503_instead_of_a_hung_request(
     client = app_on(jwks.url)  # the production cache and its fetch timeout
     assert_unavailable(client.get("/currencies", headers=user_token(cognito, "old")))
     assert jwks.hits == 1
+
+
+def test_a_token_naming_a_published_key_that_is_not_rsa_is_refused_with_401(
+    jwks: JwksServer, app_on: AppFactory, cognito: local.LocalCognito
+) -> None:
+    # A JWKS may hold other key types (RFC 7517); a token claiming RS256 under an EC key's
+    # kid is an invalid token, not a server error.
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwt.algorithms import ECAlgorithm
+
+    ec_jwk = {
+        **ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1()).public_key(), as_dict=True),
+        "kid": "ec",
+        "alg": "ES256",
+        "use": "sig",
+    }
+    jwks.keys = [jwk("old"), ec_jwk]
+    client = app_on(jwks.url)
+    claims = tokens.access_claims(ISSUER, cognito.public_client_id, username="alice")
+    token = tokens.sign(claims, tokens.other_rsa_key("old"), "ec")
+    response = client.get("/currencies", headers={"Authorization": f"Bearer {token}"})
+    assert_problem(response, 401)
+    assert client.get("/currencies", headers=user_token(cognito, "old")).status_code == 200
