@@ -32,11 +32,12 @@ header value, body, path parameter or query string.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Final
+from typing import Any, Final
 
 #: The ``operationId`` dimension of a request no spec operation matched.
 UNROUTED: Final = "unrouted"
@@ -49,6 +50,8 @@ CLIENT_ERRORS: Final = "4xx"
 SERVER_ERRORS: Final = "5xx"
 COLD_START: Final = "ColdStart"
 TOKEN_CACHE_HIT: Final = "TokenCacheHit"  # noqa: S105  (a metric name)
+#: Records kept as templates at once (operations x answer classes x 2; bounded anyway).
+_TEMPLATES: Final = 256
 METRIC_UNITS: Final = {
     LATENCY: "Milliseconds",
     CLIENT_ERRORS: "Count",
@@ -87,6 +90,8 @@ class RequestMetrics:
             self._metrics.add_metric(name, unit, 0.0)
         self._metrics.clear_metrics()
         self._lock = threading.Lock()
+        #: Powertools' record per (operationId, status class, token metric present).
+        self._templates: dict[tuple[str, str, bool], dict[str, Any]] = {}
         self._cold = True
         self._paused = False
 
@@ -123,22 +128,43 @@ class RequestMetrics:
             }
             if token_cache_hit is not None:
                 values[TOKEN_CACHE_HIT] = 1.0 if token_cache_hit else 0.0
-            metrics = self._metrics
-            metrics.add_dimension(OPERATION_DIMENSION, operation)
-            metrics.add_dimension(STATUS_CLASS_DIMENSION, answer)
-            metrics.add_dimensions(**{OPERATION_DIMENSION: operation})
-            try:
-                # The metric set add_metric would have built (validated in __init__), handed
-                # to Powertools' serializer in one call; then what flush_metrics does.
-                record = metrics.serialize_metric_set(
-                    metrics={
-                        name: {"Unit": METRIC_UNITS[name], "StorageResolution": 60, "Value": [v]}
-                        for name, v in values.items()
-                    }
-                )
-            finally:
-                metrics.clear_metrics()
+            key = (operation, answer, token_cache_hit is not None)
+            template = self._templates.get(key)
+            if template is None:
+                template = self._serialized(operation, answer, values)
+                if len(self._templates) >= _TEMPLATES:
+                    self._templates.clear()
+                self._templates[key] = template
+            # Powertools' record for this operation, answer class and metric names, with this
+            # request's timestamp (as Powertools takes it) and values: the same keys in the
+            # same order, so the same bytes as serialize_metric_set would give.
+            record = dict(template)
+            record["_aws"] = {
+                "Timestamp": int(dt.datetime.now().timestamp() * 1000),
+                "CloudWatchMetrics": template["_aws"]["CloudWatchMetrics"],
+            }
+            for name, value in values.items():
+                record[name] = [value]
             print(json.dumps(record, separators=(",", ":")))
+
+    def _serialized(self, operation: str, answer: str, values: dict[str, float]) -> dict[str, Any]:
+        """Powertools' serialised record of one request (its dimensions and metric set)."""
+        metrics = self._metrics
+        metrics.add_dimension(OPERATION_DIMENSION, operation)
+        metrics.add_dimension(STATUS_CLASS_DIMENSION, answer)
+        metrics.add_dimensions(**{OPERATION_DIMENSION: operation})
+        try:
+            # The metric set add_metric would have built (validated in __init__), handed to
+            # Powertools' serializer in one call.
+            record = metrics.serialize_metric_set(
+                metrics={
+                    name: {"Unit": METRIC_UNITS[name], "StorageResolution": 60, "Value": [v]}
+                    for name, v in values.items()
+                }
+            )
+        finally:
+            metrics.clear_metrics()
+        return dict(record)
 
     def restarted(self) -> None:
         """The next request is a cold start again (a SnapStart restore)."""
