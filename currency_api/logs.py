@@ -14,18 +14,25 @@ value of a failed body validation.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import logging
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from connexion.decorators.parameter import inspect_function_arguments
+from connexion.lifecycle import ConnexionRequest
 from connexion.middleware.security import SecurityAPI, SecurityMiddleware, SecurityOperation
 from connexion.operations import AbstractOperation
-from starlette.datastructures import MutableHeaders
+from connexion.security import NO_VALUE
+from connexion.utils import get_function_from_name
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from currency_api.problems import UNEXPECTED, error_place, send_problem, shown
@@ -273,22 +280,78 @@ class RecordingSecurityOperation(SecurityOperation):  # type: ignore[misc]
     logged with its route) and, after the inner layers ran, the caller's subject.
 
     One layer for both (issue 12: each ASGI layer is paid on every request); it was a routed
-    middleware of its own right before security."""
+    middleware of its own right before security.
+
+    Where the operation's first security alternative is a single HTTP bearer scheme, a
+    request whose ``Authorization`` is a bearer token that scheme's ``x-bearerInfoFunc``
+    accepts is let through as Connexion would let it through (the first alternative that
+    succeeds wins; the same ``user`` and ``token_info`` in the request context) without its
+    generic walk over every alternative; any other request (no or another credential, a
+    refused token, an error) takes Connexion's own check unchanged, so every refusal is its.
+    """
 
     route: str = "/"
     spec_operation_id: str | None = None
 
+    @functools.cached_property
+    def _bearer_first(self) -> Callable[..., Any] | None:
+        """The first alternative's ``x-bearerInfoFunc`` if that alternative is one HTTP
+        bearer scheme and the function takes ``(token, request)``; else None."""
+        if not self.security or len(self.security[0]) != 1:
+            return None
+        (name,) = self.security[0]
+        scheme = self.security_schemes.get(name) or {}
+        is_bearer = (
+            scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer"
+        )
+        function_name = scheme.get("x-bearerInfoFunc")
+        if not is_bearer or not isinstance(function_name, str):
+            return None
+        function: Callable[..., Any] = get_function_from_name(function_name)
+        arguments, has_kwargs = inspect_function_arguments(function)
+        if has_kwargs or arguments[:2] != ["token", "request"] or len(arguments) != 2:
+            return None
+        if asyncio.iscoroutinefunction(function):
+            return None
+        return function
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         record = scope.get(SCOPE_KEY)
-        if not isinstance(record, AccessRecord):
-            await super().__call__(scope, receive, send)
-            return
-        record.route = self.route
-        record.operation_id = self.spec_operation_id
+        if isinstance(record, AccessRecord):
+            record.route = self.route
+            record.operation_id = self.spec_operation_id
         try:
-            await super().__call__(scope, receive, send)
+            if not self._passes_bearer_first(scope):
+                await super().__call__(scope, receive, send)
+                return
+            await self.next_app(scope, receive, send)
         finally:
-            record.subject = _subject(scope)
+            if isinstance(record, AccessRecord):
+                record.subject = _subject(scope)
+
+    def _passes_bearer_first(self, scope: Scope) -> bool:
+        """True if the first alternative accepts the request's bearer token (see the class
+        docstring); the request context then holds what Connexion's check would put there."""
+        function = self._bearer_first
+        if function is None:
+            return False
+        authorization = Headers(scope=scope).get("authorization")
+        if not authorization:
+            return False
+        parts = authorization.split(maxsplit=1)  # as Connexion's get_auth_header_value
+        if len(parts) != 2 or parts[0].lower() != "bearer":
+            return False
+        request = ConnexionRequest(scope)
+        try:
+            token_info = function(parts[1], request)
+        except Exception:  # a refusal (403) or an error: Connexion's check decides and answers
+            return False
+        if token_info is None or token_info is NO_VALUE or not isinstance(token_info, dict):
+            return False
+        request.context.update(
+            {"user": token_info.get("sub", token_info.get("uid")), "token_info": token_info}
+        )
+        return True
 
 
 class _RecordingSecurityAPI(SecurityAPI):  # type: ignore[misc]

@@ -183,6 +183,23 @@ PINNED: dict[str, tuple[str, str]] = {
         "8051a99c0921b5fdff454ad68be4a551018c5f1ac84b025b2f593202f0d1cb7e",
         "_RecordingSecurityAPI repeats it with RecordingSecurityOperation",
     ),
+    # logs.RecordingSecurityOperation's bearer-first pass mirrors these
+    "connexion.security:AbstractSecurityHandler.get_auth_header_value": (
+        "f2808eab920f17d8925e7a7067b9ab21e92621bcf204bac66d8fbb3cc81b27f9",
+        "the token is split from the header the same way",
+    ),
+    "connexion.security:AbstractSecurityHandler._generic_check": (
+        "28e23fb07ef65fb6448d4913fa47610a3f226e9169eca242fe0c12ebbc1ccba2",
+        "a None token info is a refusal (left to Connexion's check)",
+    ),
+    "connexion.security:BearerSecurityHandler._get_verify_func": (
+        "2d831c150d65535a8ec431775965db8740b433a6df5c7ff72dc9473719855069",
+        "only a bearer credential is handed to x-bearerInfoFunc",
+    ),
+    "connexion.security:SecurityHandlerFactory.verify_security": (
+        "eb34fea712e0643a23d42a926397e9e4d2fbfb679b29047a78de116768d34d68",
+        "the first alternative that succeeds wins; the same user and token_info in the context",
+    ),
     "connexion.middleware.security:SecurityOperation.__call__": (
         "64eb38b0d5982445364e5c3987563e5b271a287baa3c0e37bd41320a5ce0c7b8",
         "wrapped: the route is recorded first, the subject after",
