@@ -6,7 +6,6 @@ import importlib.metadata
 import importlib.util
 import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from infra.bundling import (
 from infra.stack import REPO_ROOT
 from tests.emf import emf_records
 from tests.infra.conftest import Synthesized
+from tests.lambda_.events import fresh_interpreter_environment
 
 MAX_ZIPPED_BYTES = 10 * 1024 * 1024
 
@@ -274,17 +274,8 @@ def test_asset_answers_a_v2_event_in_a_fresh_interpreter(
 ) -> None:
     event_file = tmp_path / "event.json"
     event_file.write_text(json.dumps(HEALTH_EVENT))
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "TABLE_NAME": "currencies",
-        "AWS_REGION": "us-east-1",
-        "COGNITO_USER_POOL_ID": "us-east-1_Example1",
-        "COGNITO_APP_CLIENT_IDS": "exampleclientid",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "METRICS": "emf",  # the Powertools Metrics the asset keeps (bundling._PRUNE) run too
-    }
+    # The Powertools Metrics the asset keeps (bundling._PRUNE) run too.
+    environment = fresh_interpreter_environment(METRICS="emf")
     result = subprocess.run(  # noqa: S603  (our interpreter, our script and files)
         [
             sys.executable,

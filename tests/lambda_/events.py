@@ -9,9 +9,26 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from typing import Any
 from urllib.parse import urlencode
+
+
+def fresh_interpreter_environment(**extra: str) -> dict[str, str]:
+    """The environment of a Lambda function for tests that start a fresh interpreter: the
+    variables Settings requires, dummy credentials, no instance metadata lookups."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "TABLE_NAME": "currencies",
+        "AWS_REGION": "us-east-1",
+        "COGNITO_USER_POOL_ID": "us-east-1_Example1",
+        "COGNITO_APP_CLIENT_IDS": "exampleclientid",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # dummy: nothing is reached
+        **extra,
+    }
 
 
 def http_api_v2(

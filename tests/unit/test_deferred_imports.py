@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from currency_api import deferred_imports
+from tests.lambda_.events import fresh_interpreter_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,16 +37,7 @@ print(json.dumps({
 
 
 def test_requests_stays_unloaded_through_a_request_and_loads_whole_on_first_use() -> None:
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "TABLE_NAME": "currencies",
-        "AWS_REGION": "us-east-1",
-        "COGNITO_USER_POOL_ID": "us-east-1_Example1",
-        "COGNITO_APP_CLIENT_IDS": "exampleclientid",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # dummy: nothing is reached
-    }
+    environment = fresh_interpreter_environment()
     done = subprocess.run(  # noqa: S603  (our interpreter and script)
         [sys.executable, "-c", RUNNER],
         cwd=ROOT,
