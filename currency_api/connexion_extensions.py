@@ -90,19 +90,36 @@ def compiled(schema: Mapping[str, Any], cls: Any = Draft4Validator) -> Any:
     Schemas come from the app's resolved spec, which lives as long as the app: validators are
     stateless, so one per schema serves every request.
     """
-    key = id(schema)
-    entry = _COMPILED.get(key)
-    if entry is not None and entry[0] is schema and type(entry[1]) is cls:
+    return _kept(
+        _COMPILED,
+        schema,
+        lambda: cls(schema, format_checker=_FORMAT_CHECKER),
+        fits=lambda validator: type(validator) is cls,
+    )
+
+
+def _kept(
+    cache: dict[int, tuple[Mapping[str, Any], Any]],
+    schema: Mapping[str, Any],
+    build: Callable[[], Any],
+    fits: Callable[[Any], bool] = lambda _value: True,
+) -> Any:
+    """What ``build`` makes for this schema object, kept in ``cache`` by the schema's identity
+    (the schema is held, so its id stays unique) and built again only if ``fits`` refuses the
+    kept one; at most :data:`_COMPILED_LIMIT` schemas (apps built in one process, as the tests
+    build hundreds, must not grow it without bound)."""
+    entry = cache.get(id(schema))
+    if entry is not None and entry[0] is schema and fits(entry[1]):
         return entry[1]
-    if len(_COMPILED) >= _COMPILED_LIMIT:
-        _COMPILED.clear()
-    validator = cls(schema, format_checker=_FORMAT_CHECKER)
-    _COMPILED[key] = (schema, validator)
-    return validator
+    if len(cache) >= _COMPILED_LIMIT:
+        cache.clear()
+    value = build()
+    cache[id(schema)] = (schema, value)
+    return value
 
 
 #: fastjsonschema's generated check per schema, by the schema's identity (held, see _COMPILED).
-_ACCEPTING: dict[int, tuple[Mapping[str, Any], Callable[[Any], Any] | None]] = {}
+_ACCEPTING: dict[int, tuple[Mapping[str, Any], Any]] = {}
 _DRAFT4: Final = "http://json-schema.org/draft-04/schema#"
 
 
@@ -122,14 +139,7 @@ def accepts(schema: Mapping[str, Any], instance: Any) -> bool:
     the body is not changed. The check is generated at a schema's first use (milliseconds), so
     the cold start's first request pays it only for the schemas it uses.
     """
-    key = id(schema)
-    entry = _ACCEPTING.get(key)
-    if entry is None or entry[0] is not schema:
-        if len(_ACCEPTING) >= _COMPILED_LIMIT:
-            _ACCEPTING.clear()
-        entry = (schema, _fast_check(schema))
-        _ACCEPTING[key] = entry
-    check = entry[1]
+    check = _kept(_ACCEPTING, schema, lambda: _fast_check(schema))
     if check is None:
         return False
     try:
@@ -331,6 +341,16 @@ class OnceStarletteDecorator(StarletteDecorator):  # type: ignore[misc]
         return wrapper
 
 
+def resolved_query(uri_parser: Any, query_string: bytes) -> dict[str, Any]:
+    """The query parameters as ``ConnexionRequest.query_params`` gives them (pinned): parsed
+    by Starlette, resolved and cast by the operation's URI parser; ``{}`` for no query."""
+    if not query_string:
+        return {}
+    args = QueryParams(query_string)
+    resolved: dict[str, Any] = uri_parser.resolve_query({k: args.getlist(k) for k in args})
+    return resolved
+
+
 def _content_type(pairs: Iterable[tuple[str | bytes, str | bytes]]) -> str | None:
     """The first ``Content-Type`` value of header pairs (str or latin-1 bytes), as
     ``connexion.utils.extract_content_type`` finds it (pinned), without the typing objects
@@ -398,6 +418,7 @@ class _Plan:
     query: Mapping[str, Mapping[str, Any]]
     query_defaults: Mapping[str, Any]
     arguments: frozenset[str]
+    sanitize: Callable[[str], str]
     body: str | None
     response: _PlannedResponse
 
@@ -480,6 +501,7 @@ class OnceAsyncOperation(AsyncOperation):  # type: ignore[misc]
             query=query,
             query_defaults=_get_query_defaults(query),
             arguments=frozenset(arguments),
+            sanitize=sanitize,
             body=body,
             response=_PlannedResponse(jsonifier=self.jsonifier, produces=operation.produces),
         )
@@ -499,12 +521,10 @@ class OnceAsyncOperation(AsyncOperation):  # type: ignore[misc]
                 if key in resolved:
                     kwargs[argument] = _get_val_from_param(resolved[key], definition)
         if plan.query:
-            args = QueryParams(scope.get("query_string", b""))
-            given = plan.uri_parser.resolve_query({k: args.getlist(k) for k in args})
+            given = resolved_query(plan.uri_parser, scope.get("query_string", b""))
             merged = deep_merge(copy.deepcopy(dict(plan.query_defaults)), given)
-            sanitize = pythonic if self.pythonic_params else sanitized
             kwargs.update(
-                _query_args_helper(plan.query, merged, list(plan.arguments), False, sanitize)
+                _query_args_helper(plan.query, merged, plan.arguments, False, plan.sanitize)
             )
         if plan.body is not None:
             kwargs[plan.body] = await self._body(scope, receive, plan)

@@ -11,6 +11,7 @@ member by JSON Pointer (RFC 6901), with JSON names (``null``, ``true``).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
@@ -18,7 +19,7 @@ from typing import Any, Final
 
 from connexion.utils import is_null, is_nullable
 from jsonschema import ValidationError
-from starlette.datastructures import Headers, QueryParams
+from starlette.datastructures import Headers
 from starlette.types import Receive, Scope
 
 from currency_api import connexion_extensions
@@ -181,16 +182,18 @@ class SpecParameterValidator(connexion_extensions.CompiledParameterValidator):
             (strict validation) and each declared parameter's violations.
     """
 
+    @functools.cached_property
+    def _allowed_query(self) -> frozenset[str]:
+        """The query parameter names the operation declares, and the security schemes' ones
+        (the validator is built once per operation: so is this)."""
+        names = {p["name"] for p in self.parameters.get("query", [])}
+        return frozenset(names.union(self.security_query_params or []))
+
     def validate(self, scope: Scope) -> None:
         """Connexion's ``ParameterValidator.validate`` reads the parameters through a new
         ``ConnexionRequest``; here they are read from the scope the same way (the query string
         parsed only when there is one, path parameters resolved by the same URI parser)."""
-        query_string = scope.get("query_string", b"")
-        if query_string:
-            args = QueryParams(query_string)
-            query = self.uri_parser.resolve_query({k: args.getlist(k) for k in args})
-        else:
-            query = {}
+        query = connexion_extensions.resolved_query(self.uri_parser, scope.get("query_string", b""))
         path = self.uri_parser.resolve_path(scope.get("path_params", {}))
         self._validate_values(query, path, Headers(scope=scope))
 
@@ -202,9 +205,7 @@ class SpecParameterValidator(connexion_extensions.CompiledParameterValidator):
     ) -> None:
         violations: list[Violation] = []
         if self.strict_validation:
-            allowed = {p["name"] for p in self.parameters.get("query", [])}
-            allowed.update(self.security_query_params or [])
-            unknown = set(query).difference(allowed)
+            unknown = set(query).difference(self._allowed_query)
             violations.extend(
                 Violation(
                     "is not a parameter of this operation",
