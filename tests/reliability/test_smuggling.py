@@ -8,7 +8,6 @@ import json
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,11 +48,9 @@ class ServeServer:
 
 
 @pytest.fixture(scope="module")
-def table(dynamodb: Any) -> Iterator[CurrencyStore]:
-    store = CurrencyStore(dynamodb, f"currencies-{uuid.uuid4().hex[:12]}", "test-secret")
-    store.ensure_table()
-    yield store
-    dynamodb.delete_table(TableName=store.table_name)
+def table(module_store: CurrencyStore) -> CurrencyStore:
+    """The module's own empty table (tests/reliability/conftest.py)."""
+    return module_store
 
 
 @pytest.fixture(scope="module")
