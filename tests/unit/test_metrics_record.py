@@ -63,3 +63,29 @@ def test_each_record_is_the_one_powertools_serialises(
         assert abs(written["_aws"]["Timestamp"] - expected["_aws"]["Timestamp"]) < 5_000
         expected["_aws"]["Timestamp"] = written["_aws"]["Timestamp"]
         assert line == json.dumps(expected, separators=(",", ":"))
+
+
+@pytest.mark.parametrize(
+    ("environment", "written"),
+    [
+        ({"POWERTOOLS_METRICS_DISABLED": "true"}, False),
+        ({"POWERTOOLS_DEV": "true"}, False),
+        ({"POWERTOOLS_DEV": "true", "POWERTOOLS_METRICS_DISABLED": "false"}, True),
+        ({}, True),
+    ],
+)
+def test_powertools_switches_are_honoured(
+    environment: dict[str, str],
+    written: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Powertools' own rule (is_metrics_disabled), read when the recorder is built."""
+    for name in ("POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_DEV"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    recorder = m.RequestMetrics("CurrencyApi/test")
+    recorder.record(operation_id="getCurrency", status=200, latency_ms=1.0, token_cache_hit=None)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == (1 if written else 0)
