@@ -98,7 +98,7 @@ def _line_format(record: Mapping[str, Any], metric_names: Sequence[str]) -> str:
 
 
 class RequestMetrics:
-    """Writes one EMF record per request to stdout (``print``, as Powertools does).
+    """Writes one EMF record per request to stdout, one line (Powertools prints the same line).
 
     Args:
         namespace: the CloudWatch namespace (Settings.metrics_namespace).
