@@ -32,16 +32,14 @@ from currency_api import (
     auth,
     bounds,
     connexion_extensions,
+    edge,
     guards,
     problems,
-    spec_cache,
-    swagger_csp,
     validation,
 )
-from currency_api.logs import REQUEST_ID_HEADER, AccessLog
+from currency_api.logs import REQUEST_ID_HEADER
 from currency_api.metrics import RequestMetrics
-from currency_api.middleware import BodyLimit, ResponseHeaders, SingleValueURIParser
-from currency_api.served_spec import SpecServers
+from currency_api.middleware import SingleValueURIParser
 from currency_api.services import SCOPE_KEY as SERVICES_KEY
 from currency_api.services import Services
 from currency_api.settings import Settings
@@ -130,14 +128,15 @@ def create_app(
             security_map=connexion_extensions.security_map(),
         )
 
-    # Middlewares at one position run in the order added (the first added is outermost):
-    # the access log sees every answer; the response headers (security headers, Allow, and
-    # the scope's services) and CORS apply to the bounds', guard's and body limit's refusals.
+    # Two layers of ours, outside Connexion's exception handling (currency_api.edge): the
+    # Edge (access log, metrics, the headers every answer gets) sees every answer; CORS, when
+    # configured, sits between it and the Gate, so the Gate's refusals (input bounds, request
+    # guard, body limit) get the CORS headers too. Layers at one position run in the order
+    # added (the first added is outermost).
     if metrics is None and settings.metrics:
         metrics = RequestMetrics(settings.metrics_namespace)
-    app.add_middleware(AccessLog, position=MiddlewarePosition.BEFORE_EXCEPTION, metrics=metrics)
     app.add_middleware(
-        ResponseHeaders,
+        edge.Edge,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         document=document,
         values={
@@ -145,6 +144,7 @@ def create_app(
             auth.SCOPE_KEY: authenticator,
             auth.OPERATION_SCOPES_KEY: auth.OperationScopes.from_spec(document),
         },
+        metrics=metrics,
     )
     if settings.cors_allow_origins:
         app.add_middleware(
@@ -163,26 +163,12 @@ def create_app(
             max_age=600,
         )
     app.add_middleware(
-        swagger_csp.SwaggerUIPolicy, position=MiddlewarePosition.BEFORE_EXCEPTION, document=document
-    )
-    app.add_middleware(
-        bounds.InputBounds,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        bounds=bounds.bounds_from_spec(document),
-    )
-    app.add_middleware(
-        guards.RequestGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, realm=REALM
-    )
-    app.add_middleware(spec_cache.SpecDocumentCache, position=MiddlewarePosition.BEFORE_EXCEPTION)
-    app.add_middleware(
-        BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=settings.max_body_bytes
-    )
-    # Innermost of ours (Connexion's BEFORE_SWAGGER position names its own Swagger UI class,
-    # which connexion_extensions.middlewares replaces): it answers the document's two paths.
-    app.add_middleware(
-        SpecServers,
+        edge.Gate,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         document=document,
+        bounds=bounds.bounds_from_spec(document),
+        realm=REALM,
+        max_body_bytes=settings.max_body_bytes,
         public_url=settings.public_url,
     )
 

@@ -3,7 +3,8 @@ before anything parses the query string, the header lists or the body framing.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -181,21 +182,39 @@ class InputBounds:
         return None
 
     def _headers(self, headers: Sequence[tuple[bytes, bytes]]) -> Refusal | None:
-        lines: dict[bytes, int] = {}
-        joined: dict[bytes, int] = {}
-        total = 0
-        for name, value in headers:
-            total += 1
-            lines[name] = lines.get(name, 0) + 1
-            joined[name] = joined.get(name, -2) + 2 + len(value)  # ", " between lines
-        if total > MAX_FIELDS:
+        if len(headers) > MAX_FIELDS:
             detail = f"The request has more than {MAX_FIELDS} header fields."
             return 431, "Request Header Fields Too Large", detail, {}
+        fields = dict(headers)
+        if len(fields) == len(headers):
+            # No name on two lines (the usual request): each field is its one line.
+            joined = {name: len(fields[name]) for name in self._measured if name in fields}
+            return self._field_sizes(headers, joined, fields)
+        lines: dict[bytes, int] = {}
+        joined = {}
+        for name, value in headers:
+            lines[name] = lines.get(name, 0) + 1
+            joined[name] = joined.get(name, -2) + 2 + len(value)  # ", " between lines
         for name, count in lines.items():
             if count > MAX_FIELD_LINES:
                 field = name.decode("latin-1")[:40]
                 detail = f"The header '{field}' is sent on more than {MAX_FIELD_LINES} lines."
                 return 431, "Request Header Fields Too Large", detail, {}
+        return self._field_sizes(headers, joined, lines)
+
+    @functools.cached_property
+    def _measured(self) -> tuple[bytes, ...]:
+        """The header names whose joined length :meth:`_field_sizes` reads."""
+        return (*(name.encode() for name in self.bounds.header_max_lengths), b"content-type")
+
+    def _field_sizes(
+        self,
+        headers: Sequence[tuple[bytes, bytes]],
+        joined: Mapping[bytes, int],
+        present: Container[bytes],
+    ) -> Refusal | None:
+        """The checks of joined field lengths (``joined``: bytes of each name's lines joined
+        with ``", "``, for at least :attr:`_measured`) and of the transfer coding."""
         for field_name, most in self.bounds.header_max_lengths.items():
             size = joined.get(field_name.encode())
             if size is not None and size > most:
@@ -210,8 +229,8 @@ class InputBounds:
         if joined.get(b"content-type", 0) > MAX_CONTENT_TYPE_BYTES:
             detail = f"The Content-Type is longer than {MAX_CONTENT_TYPE_BYTES} characters."
             return 415, "Unsupported Media Type", detail, {}
-        if b"transfer-encoding" in lines:
-            if b"content-length" in lines:
+        if b"transfer-encoding" in present:
+            if b"content-length" in present:
                 detail = "The request has both Transfer-Encoding and Content-Length."
                 return 400, "Bad Request", detail, dict(_CLOSE)
             coding = b"".join(v for n, v in headers if n == b"transfer-encoding")

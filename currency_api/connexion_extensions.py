@@ -52,6 +52,7 @@ from connexion.middleware.request_validation import (
 )
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import AbstractOperation
 from connexion.security import BearerSecurityHandler, OAuthSecurityHandler
@@ -732,13 +733,16 @@ def middlewares(*, lifespan: bool, response_validation: bool = True) -> list[Any
     route for the access log (``logs.RecordingSecurityMiddleware``); without the lifespan
     layer where nothing sends lifespan events (Mangum with ``lifespan="off"``, on Lambda), and
     without the response validation layer where responses are not validated (Connexion's
-    layer then only looks the operation up and calls the next app)."""
+    layer then only looks the operation up and calls the next app); and without Connexion's
+    last resort (``ServerErrorMiddleware``, outermost): create_app puts
+    ``currency_api.edge.Edge`` right inside it, and nothing escapes the Edge (it answers an
+    escaped exception with a 500 problem and logs no traceback, where Connexion's would)."""
     replaced = {
         RequestValidationMiddleware: OnceRequestValidationMiddleware,
         SwaggerUIMiddleware: SkippingSwaggerUIMiddleware,
         SecurityMiddleware: RecordingSecurityMiddleware,
     }
-    left_out = set()
+    left_out: set[type] = {ServerErrorMiddleware}
     if not lifespan:
         left_out.add(LifespanMiddleware)
     if not response_validation:

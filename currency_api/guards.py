@@ -145,15 +145,15 @@ class RequestGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            refusal = self._refusal(scope)
+            refusal = self.refusal(scope)
             if refusal is not None:
-                status, title, detail, headers = refusal
-                await send_problem(send, status, title, detail, headers)
+                await send_problem(send, *refusal)
                 return
-            _lower_media_type(scope)
+            lower_media_type(scope)
         await self.app(scope, receive, send)
 
-    def _refusal(self, scope: Scope) -> tuple[int, str, str, dict[str, str]] | None:
+    def refusal(self, scope: Scope) -> tuple[int, str, str, dict[str, str]] | None:
+        """Why this request is refused (status, title, detail, headers), or None."""
         names = [name for name, _ in scope.get("headers", ())]
         if names.count(b"authorization") > 1:
             detail = "Send one Authorization header, with one token."
@@ -178,18 +178,21 @@ def raw_path(scope: Scope) -> bytes:
     return str(raw if isinstance(raw, str) else scope.get("path", "")).encode()
 
 
-def _lower_media_type(scope: Scope) -> None:
+def lower_media_type(scope: Scope) -> None:
     """Lower-case the media type of ``Content-Type`` (RFC 9110 section 8.3.1: type and subtype
     are case-insensitive). Connexion checks the type case-insensitively but picks the body
     validator case-sensitively, so ``Application/JSON`` would skip validation altogether."""
-    headers = MutableHeaders(scope=scope)
-    value = headers.get("content-type")
-    if value is None:
+    for name, raw in scope.get("headers", ()):  # noqa: B007 (the value after the loop)
+        if name == b"content-type":
+            break
+    else:
         return
+    # As MutableHeaders reads and writes the field: its first line, in latin-1.
+    value = raw.decode("latin-1")
     media_type, semicolon, parameters = value.partition(";")
     lowered = media_type.strip().lower()
     if lowered != media_type:
-        headers["content-type"] = f"{lowered}{semicolon}{parameters}"
+        MutableHeaders(scope=scope)["content-type"] = f"{lowered}{semicolon}{parameters}"
 
 
 #: Longest ``detail`` taken over from a framework exception, in characters.

@@ -19,12 +19,11 @@ import functools
 import json
 import logging
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from connexion.decorators.parameter import inspect_function_arguments
 from connexion.lifecycle import ConnexionRequest
@@ -32,20 +31,18 @@ from connexion.middleware.security import SecurityAPI, SecurityMiddleware, Secur
 from connexion.operations import AbstractOperation
 from connexion.security import NO_VALUE
 from connexion.utils import get_function_from_name
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope, Send
 
-from currency_api.problems import UNEXPECTED, error_place, send_problem, shown
-
-if TYPE_CHECKING:
-    from currency_api.metrics import RequestMetrics
+from currency_api.problems import UNEXPECTED, error_place, send_problem
 
 #: Logger of the access lines.
 ACCESS_LOGGER: Final = "currency_api.access"
 #: Response header that echoes the request id.
 REQUEST_ID_HEADER: Final = "X-Request-Id"
-#: Where AccessLog keeps the request's AccessRecord in the ASGI scope. Connexion copies the
-#: scope on the way in (routing, Swagger UI), so inner layers write to the shared record.
+#: Where currency_api.edge.Edge keeps the request's AccessRecord in the ASGI scope. Connexion
+#: copies the scope on the way in (routing, Swagger UI), so inner layers write to the shared
+#: record.
 SCOPE_KEY: Final = "currency_api.access"
 #: Loggers of libraries: never below WARNING (they log payloads and values at DEBUG / INFO).
 QUIET_LOGGERS: Final = (
@@ -153,10 +150,12 @@ class AccessRecord:
     token_cache_hit: bool | None = None
 
 
-def _request_id(scope: Scope) -> tuple[str, str | None]:
-    """API Gateway's ``requestContext.requestId`` (the id in its access logs and in the
-    ``apigw-requestid`` header) and Lambda's ``aws_request_id`` when on Lambda (Mangum puts
-    the event and context in the scope); otherwise a new random id. A caller's own
+def request_ids(scope: Scope) -> tuple[str, str | None]:
+    """The request's id and Lambda's ``aws_request_id`` (None off Lambda).
+
+    The id is API Gateway's ``requestContext.requestId`` (the id in its access logs and in
+    the ``apigw-requestid`` header) when on Lambda (Mangum puts the event and context in the
+    scope); otherwise Lambda's ``aws_request_id``, or a new random id. A caller's own
     ``X-Request-Id`` is not trusted: it would let callers write into the logs."""
     event = scope.get("aws.event")
     context = scope.get("aws.context")
@@ -172,75 +171,40 @@ def _request_id(scope: Scope) -> tuple[str, str | None]:
     return aws_request_id or uuid.uuid4().hex, aws_request_id
 
 
-class AccessLog:
-    """One access line per HTTP request, ``X-Request-Id`` on every response, and the last
-    resort for an exception that escaped every handler: a 500 problem (if nothing was sent
-    yet) and a log line naming the exception type and place, never a traceback.
+def log_access(record: AccessRecord, status: int, latency_ms: float) -> None:
+    """Write the access line of one answered request (at INFO, on :data:`ACCESS_LOGGER`).
 
-    Line fields: ``request_id``, ``aws_request_id`` (Lambda only), ``method``, ``route`` (the
+    Fields: ``request_id``, ``aws_request_id`` (Lambda only), ``method``, ``route`` (the
     spec's path template, e.g. ``/currencies/{code}``; null when no operation matched),
     ``status``, ``latency_ms`` (float, milliseconds), ``subject`` (the token's ``sub``; null
-    when anonymous or refused).
-
-    Args:
-        metrics: also write each request's CloudWatch EMF record (currency_api.metrics),
-            with the same latency; None writes none.
+    when anonymous or refused). currency_api.edge.Edge writes one per HTTP request.
     """
-
-    def __init__(self, app: ASGIApp, metrics: RequestMetrics | None = None) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        request_id, aws_request_id = _request_id(scope)
-        record = AccessRecord(request_id, shown(scope.get("method", ""), 16), aws_request_id)
-        scope[SCOPE_KEY] = record
-        status = 500
-        started = False
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal status, started
-            if message["type"] == "http.response.start":
-                started = True
-                status = int(message["status"])
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        except Exception as exc:
-            _errors.error("unhandled %s at %s", type(exc).__name__, error_place(exc))
-            if not started:
-                await _send_internal_error(send, request_id)
-            status = 500
-        finally:
-            latency_ms = round((time.perf_counter() - start) * 1000, 3)
-            logger.info(
-                "request",
-                extra={
-                    "request_id": record.request_id,
-                    "aws_request_id": record.aws_request_id,
-                    "method": record.method,
-                    "route": record.route,
-                    "status": status,
-                    "latency_ms": latency_ms,
-                    "subject": record.subject,
-                },
-            )
-            if self.metrics is not None:
-                self.metrics.record(
-                    operation_id=record.operation_id,
-                    status=status,
-                    latency_ms=latency_ms,
-                    token_cache_hit=record.token_cache_hit,
-                )
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    logger.info(
+        "request",
+        extra={
+            "request_id": record.request_id,
+            "aws_request_id": record.aws_request_id,
+            "method": record.method,
+            "route": record.route,
+            "status": status,
+            "latency_ms": latency_ms,
+            "subject": record.subject,
+        },
+    )
 
 
-async def _send_internal_error(send: Send, request_id: str) -> None:
+def log_unhandled(exc: BaseException) -> None:
+    """The error line of an exception that escaped every handler: its type and place (file
+    and line, currency_api.problems.error_place), never a traceback, which can hold request
+    data."""
+    _errors.error("unhandled %s at %s", type(exc).__name__, error_place(exc))
+
+
+async def send_internal_error(send: Send, request_id: str) -> None:
+    """A 500 problem, with ``nosniff`` and ``X-Request-Id``, for an exception that escaped
+    every handler before anything was sent."""
     await send_problem(
         send,
         500,

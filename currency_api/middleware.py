@@ -68,53 +68,6 @@ class BodyLimit:
         await send_problem(send, 413, "Payload Too Large", detail, {"connection": "close"})
 
 
-class ResponseHeaders:
-    """One layer for what every answer gets, folded from three (issue 12: each ASGI layer and
-    send wrapper is paid on every request):
-
-    - the app's long-lived objects (services, authenticator, ...) put into every HTTP scope;
-    - ``X-Content-Type-Options: nosniff`` on every response, no ``Content-Type`` on 204 and
-      304 (no content, so no media type; Connexion and Mangum add one anyway), and
-      ``Cache-Control: no-store`` on answers to authenticated requests unless the response
-      already set a policy;
-    - on a 405, ``Allow`` from the spec (:class:`AllowFromSpec`).
-
-    It sits where the security headers sat, outside CORS, the input bounds, the request
-    guard and the body limit, so their refusals get the headers too; none of them answers 405.
-    """
-
-    def __init__(
-        self, app: ASGIApp, *, document: Mapping[str, Any], values: Mapping[str, Any]
-    ) -> None:
-        self.app = app
-        self.values = dict(values)
-        self.allow = AllowFromSpec(document)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        scope.update(self.values)
-        authenticated = any(name == b"authorization" for name, _ in scope.get("headers", ()))
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("x-content-type-options", "nosniff")
-                status = message["status"]
-                if status in (204, 304) and "content-type" in headers:
-                    del headers["content-type"]
-                if authenticated and "cache-control" not in headers:
-                    headers["cache-control"] = "no-store"
-                if status == 405:
-                    allowed = self.allow.for_scope(scope)
-                    if allowed:
-                        headers["allow"] = allowed
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
 class AllowFromSpec:
     """The ``Allow`` of a 405: every method the spec declares for the path (RFC 9110 section
     15.5.6), plus ``HEAD`` where there is a ``GET`` (Starlette answers it).
@@ -122,7 +75,7 @@ class AllowFromSpec:
     Connexion adds one Starlette route per operation, and Starlette's 405 names only the methods of
     the first route whose path matched (``PUT /currencies`` got ``Allow: GET, HEAD``, leaving out
     ``POST``). The routes are compiled from the spec document at the first 405, not at start,
-    so cold starts do not pay for it. :class:`ResponseHeaders` sets it.
+    so cold starts do not pay for it. currency_api.edge.Edge sets it.
     """
 
     _METHODS = ("get", "head", "post", "put", "patch", "delete", "options", "trace")

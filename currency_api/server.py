@@ -56,7 +56,7 @@ def uvicorn_options(
         "host": host,
         "port": port,
         # Our JSON logging for every logger (configure_logging); uvicorn's dictConfig would
-        # replace it. The app writes the access log (logs.AccessLog).
+        # replace it. The app writes the access log (edge.Edge, currency_api.logs).
         "log_config": None,
         "access_log": False,
         "server_header": False,

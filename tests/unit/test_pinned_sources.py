@@ -270,7 +270,8 @@ def test_connexion_default_middlewares_are_the_ones_our_list_replaces() -> None:
         "SecurityMiddleware": "RecordingSecurityMiddleware",
     }
     ours = [m.__name__ for m in middlewares(lifespan=True)]
-    assert ours == [replaced.get(n, n) for n in names]
+    # Connexion's last resort is left out: currency_api.edge.Edge is (nothing escapes it).
+    assert ours == [replaced.get(n, n) for n in names if n != "ServerErrorMiddleware"]
     assert "LifespanMiddleware" not in [m.__name__ for m in middlewares(lifespan=False)]
     lean = [m.__name__ for m in middlewares(lifespan=False, response_validation=False)]
     assert "LifespanMiddleware" not in lean
