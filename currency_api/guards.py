@@ -112,7 +112,17 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     MUTABLE_VALIDATION = False
 
     async def _parse(self, stream: AsyncGenerator[bytes], scope: Scope) -> Any:
-        document = parse_json(b"".join([chunk async for chunk in stream]))
+        return self.parsed(b"".join([chunk async for chunk in stream]), scope)
+
+    def parsed(self, raw: bytes, scope: Scope) -> Any:
+        """The body ``raw`` parsed strictly (:func:`parse_json`) and normalised, also left in
+        ``scope`` under :data:`BODY_KEY`.
+
+        Raises:
+            RequestInvalid: the body is no valid JSON text (see :func:`parse_json`), breaks a
+                text rule of currency_api.text, or nests deeper than Python's recursion limit.
+        """
+        document = parse_json(raw)
         try:
             scope[BODY_KEY] = body = normalized(document)
             return body

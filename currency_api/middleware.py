@@ -28,8 +28,16 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        headers = MutableHeaders(scope=scope)
-        declared = headers.get("content-length")
+        declared: str | None = None  # the first Content-Length line, as MutableHeaders reads it
+        length_lines = 0
+        coded = False
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                length_lines += 1
+                if declared is None:
+                    declared = value.decode("latin-1")
+            elif name == b"transfer-encoding":
+                coded = True
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._too_large(send)
             return
@@ -48,10 +56,14 @@ class BodyLimit:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        if body or "content-length" in headers:
-            headers["content-length"] = str(len(body))
-        if "transfer-encoding" in headers:
-            del headers["transfer-encoding"]
+        exact = str(len(body))
+        if coded or length_lines > 1 or ((body or length_lines) and declared != exact):
+            # Only then does a field change (the usual body already has one exact length).
+            headers = MutableHeaders(scope=scope)
+            if body or length_lines:
+                headers["content-length"] = exact
+            if coded:
+                del headers["transfer-encoding"]
         sent = False
 
         async def replay() -> Message:

@@ -59,3 +59,16 @@ def test_a_schema_fastjsonschema_cannot_compile_is_left_to_jsonschema() -> None:
     }
     assert _jsonschema_accepts(schema, {"symbol": "US$"})
     assert accepts(schema, {"symbol": "US$"}) is False
+
+
+def test_a_parameter_check_is_generated_only_at_its_schemas_nth_use() -> None:
+    from currency_api import connexion_extensions as ce
+
+    schema = {"type": "string", "pattern": "^[A-Z]{3}$", "minLength": 3, "maxLength": 3}
+    answers = [ce.accepts_once_used(schema, "EUR", after=5) for _ in range(6)]
+    assert answers == [False, False, False, False, True, True]
+    assert ce.accepts_once_used(schema, "eur", after=5) is False
+    assert ce.accepts_once_used(schema, "EURO", after=5) is False
+    other = {"type": "integer", "minimum": 1, "maximum": 100}
+    assert ce.accepts_once_used(other, 5, after=1) is True
+    assert ce.accepts_once_used(other, 101, after=1) is False
