@@ -558,13 +558,14 @@ class Authenticator:
         """Verify once per request: the spec's alternative schemes carry the same token, so
         its outcome, refusal included, is kept in the request's scope (never across requests:
         see :class:`VerifiedTokenCache`)."""
-        cached = request.scope.get(_PRINCIPAL_KEY)
+        scope = request.scope  # one lookup: ConnexionRequest proxies each attribute access
+        cached = scope.get(_PRINCIPAL_KEY)
         if cached is not None and cached[0] == token:
             return cached[1]  # type: ignore[no-any-return]
         hit = None
         try:
             if self._trust_gateway:
-                claims = _gateway_claims(request.scope)
+                claims = _gateway_claims(scope)
                 # The authorizer checked the issuer too; a mismatch means a misconfigured one.
                 if claims.get("iss") != self._issuer:
                     raise InvalidToken("issuer")
@@ -573,11 +574,11 @@ class Authenticator:
                 principal, hit = self.verify_noting_cache(token)
         except InvalidToken as exc:
             logger.info("access token refused: %s", exc)
-            request.scope[_PRINCIPAL_KEY] = (token, None)
+            scope[_PRINCIPAL_KEY] = (token, None)
             return None
         finally:
-            _note_cache_hit(request.scope, hit)
-        request.scope[_PRINCIPAL_KEY] = (token, principal)
+            _note_cache_hit(scope, hit)
+        scope[_PRINCIPAL_KEY] = (token, principal)
         return principal
 
 
@@ -692,10 +693,11 @@ def bearer_info(token: str, request: ConnexionRequest) -> dict[str, Any] | None:
     info = token_info(token, request)
     if info is None:
         return None
-    scopes = request.scope.get(OPERATION_SCOPES_KEY)
+    scope = request.scope
+    scopes = scope.get(OPERATION_SCOPES_KEY)
     if not isinstance(scopes, OperationScopes):
         raise RuntimeError("create_app did not install the operations' scopes")
-    alternatives = scopes.of(request.scope)
+    alternatives = scopes.of(scope)
     grants = info["scope"]
     if not any(validate_scope(list(required), grants) for required in alternatives):
         from connexion.exceptions import OAuthScopeProblem

@@ -369,6 +369,13 @@ class OnceStarletteDecorator(StarletteDecorator):  # type: ignore[misc]
         return wrapper
 
 
+#: Where parameter validation leaves the path parameters it resolved, with the Starlette
+#: ``path_params`` they came from: ``(path_params, resolved)``. The handler plan takes them
+#: from there (same spec operation, same URI parser class: the same values) instead of
+#: resolving them again.
+PATH_PARAMS_KEY: Final = "currency_api.path_params"
+
+
 def resolved_query(uri_parser: Any, query_string: bytes) -> dict[str, Any]:
     """The query parameters as ``ConnexionRequest.query_params`` gives them (pinned): parsed
     by Starlette, resolved and cast by the operation's URI parser; ``{}`` for no query."""
@@ -546,9 +553,15 @@ class OnceAsyncOperation(AsyncOperation):  # type: ignore[misc]
             return
         kwargs: dict[str, Any] = {}
         if plan.path:
-            # Starlette's path parameters, resolved as ConnexionRequest.path_params does, then
-            # cast as Connexion's _get_path_arguments does.
-            resolved = plan.uri_parser.resolve_path(scope.get("path_params", {}))
+            # Starlette's path parameters, resolved as ConnexionRequest.path_params does (by
+            # parameter validation already, if it saw these very values), then cast as
+            # Connexion's _get_path_arguments does.
+            raw = scope.get("path_params", {})
+            kept = scope.get(PATH_PARAMS_KEY)
+            if kept is not None and kept[0] is raw:
+                resolved = kept[1]
+            else:
+                resolved = plan.uri_parser.resolve_path(raw)
             for key, argument, definition in plan.path:
                 if key in resolved:
                     kwargs[argument] = _get_val_from_param(resolved[key], definition)

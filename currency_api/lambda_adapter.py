@@ -243,7 +243,7 @@ def normalize(event: dict[str, Any]) -> dict[str, Any]:
         if last.isdigit():
             headers["x-forwarded-port"] = last
         event = {**event, "headers": headers}
-    if body and not any(name.lower() == "content-length" for name in headers):
+    if body and "content-length" not in map(str.lower, headers):
         raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
         event = {**event, "headers": {**headers, "content-length": str(len(raw))}}
     return event

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from itertools import repeat
 from typing import Any, Final
 
 from currency_api.problems import PROBLEM_JSON, problem_body
@@ -52,7 +53,8 @@ def screen(event: Any) -> Any:
         event = {**event, "headers": {}}
     elif headers is not None and not (
         isinstance(headers, dict)
-        and all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
+        and all(map(isinstance, headers, repeat(str)))
+        and all(map(isinstance, headers.values(), repeat(str)))
     ):
         raise MalformedEvent("headers is not an object of strings")
     if "isBase64Encoded" in event and not isinstance(event["isBase64Encoded"], bool):

@@ -194,7 +194,9 @@ class SpecParameterValidator(connexion_extensions.CompiledParameterValidator):
         ``ConnexionRequest``; here they are read from the scope the same way (the query string
         parsed only when there is one, path parameters resolved by the same URI parser)."""
         query = connexion_extensions.resolved_query(self.uri_parser, scope.get("query_string", b""))
-        path = self.uri_parser.resolve_path(scope.get("path_params", {}))
+        raw = scope.get("path_params", {})
+        path = self.uri_parser.resolve_path(raw)
+        scope[connexion_extensions.PATH_PARAMS_KEY] = (raw, path)
         self._validate_values(query, path, Headers(scope=scope))
 
     def validate_request(self, request: Any) -> None:
