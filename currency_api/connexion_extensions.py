@@ -672,10 +672,21 @@ class OnceRequestValidationOperation(RequestValidationOperation):  # type: ignor
         return mime_type, encoding or "utf-8"
 
     def validate_mime_type(self, mime_type: str) -> None:
+        """Connexion's check that the operation consumes ``mime_type``, whose answer per media
+        type is remembered (``MediaTypeDict`` sorts its keys and ``fnmatch``-es each on every
+        lookup), for the last few media types (callers choose the string: bounded)."""
         consumes = self._build()[2]
         if consumes is None:
             return
-        if mime_type.lower() not in consumes:
+        lowered = mime_type.lower()
+        known: dict[str, bool] = self.__dict__.setdefault("_consumed", {})
+        accepted = known.get(lowered)
+        if accepted is None:
+            accepted = lowered in consumes
+            if len(known) >= _BODY_PLANS:
+                known.clear()
+            known[lowered] = accepted
+        if not accepted:
             raise UnsupportedMediaTypeProblem(
                 detail=f"Invalid Content-type ({mime_type}), expected {self._operation.consumes}"
             )
