@@ -81,9 +81,10 @@ def parse_json(raw: bytes) -> Any:
             text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
         )
         # "\ud800" is valid JSON syntax but no Unicode text (RFC 8259 section 8.2): a lone
-        # surrogate cannot be stored or sent back as UTF-8. Only a \u escape can make one
-        # (the UTF-8 decoder above refuses encoded surrogates), so only then is it looked for.
-        if "\\u" in text:
+        # surrogate cannot be stored or sent back as UTF-8. Only a \u escape of D800-DFFF
+        # can make one (the UTF-8 decoder above refuses encoded surrogates), and each starts
+        # "\ud" or "\uD": only then is it looked for ("\u20ac" for the euro sign is not).
+        if "\\ud" in text or "\\uD" in text:
             json.dumps(document, ensure_ascii=False).encode("utf-8")
         return document
     except DuplicateKey as exc:

@@ -53,6 +53,8 @@ class _Broken(Exception):
 
 def _normalized(document: Any) -> Any:
     if isinstance(document, str):
+        if document.isascii():
+            return document  # ASCII text is in NFC and has no combining marks
         text = unicodedata.normalize("NFC", document)
         _check_combining(text)
         return text

@@ -109,7 +109,7 @@ def test_merge_patch_media_type_in_upper_case_is_validated(
     assert good.status_code == 200, good.text
 
 
-@pytest.mark.parametrize("escaped", [r"\ud800", r"x\udfffy", r"\ud83d"])
+@pytest.mark.parametrize("escaped", [r"\ud800", r"x\udfffy", r"\ud83d", r"\uDBFF", r"\uDc00"])
 def test_lone_surrogate_escape_in_a_body_is_a_400(
     client: TestClient, admin: dict[str, str], escaped: str
 ) -> None:
