@@ -231,12 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny counts (smoke test)")
     parser.add_argument("--packages", choices=["bundle", "venv"], default="bundle")
-    parser.add_argument("--cold-runs", type=int, default=20)
+    parser.add_argument("--cold-runs", type=int, default=30)
     parser.add_argument("--warm-rounds", type=int, default=15)
     parser.add_argument("--warm-batch", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=500)
-    parser.add_argument("--server-seconds", type=float, default=3.0)
-    parser.add_argument("--server-rounds", type=int, default=3)
+    parser.add_argument("--server-seconds", type=float, default=4.0)
+    parser.add_argument("--server-rounds", type=int, default=5)
     parser.add_argument("--delay-ms", type=float, default=20.0)
     parser.add_argument(
         "--output",
