@@ -192,15 +192,21 @@ class SpecParameterValidator(connexion_extensions.CompiledParameterValidator):
     def validate(self, scope: Scope) -> None:
         """Connexion's ``ParameterValidator.validate`` reads the parameters through a new
         ``ConnexionRequest``; here they are read from the scope the same way (the query string
-        parsed only when there is one, path parameters resolved by the same URI parser)."""
+        parsed only when there is one, path parameters resolved by the same URI parser).
+
+        A header parameter sent on several field lines is validated as the one line they make
+        joined with ``", "`` (RFC 9110 section 5.3), as the handlers read it and as API
+        Gateway hands it to Lambda; Connexion validates only the first line."""
         query = connexion_extensions.resolved_query(self.uri_parser, scope.get("query_string", b""))
         raw = scope.get("path_params", {})
         path = self.uri_parser.resolve_path(raw)
         scope[connexion_extensions.PATH_PARAMS_KEY] = (raw, path)
-        self._validate_values(query, path, Headers(scope=scope))
+        self._validate_values(query, path, _JoinedFields(Headers(scope=scope)))
 
     def validate_request(self, request: Any) -> None:
-        self._validate_values(request.query_params, request.path_params, request.headers)
+        self._validate_values(
+            request.query_params, request.path_params, _JoinedFields(request.headers)
+        )
 
     def _validate_values(
         self, query: Mapping[str, Any], path: Mapping[str, Any], headers: Mapping[str, str]
@@ -243,6 +249,25 @@ class SpecParameterValidator(connexion_extensions.CompiledParameterValidator):
             return []
         validator = connexion_extensions.compiled(schema)
         return parameter_violations(name, location, validator.iter_errors(value))
+
+
+class _JoinedFields(Mapping[str, str]):
+    """Request headers by name, each name's field lines joined with ``", "``."""
+
+    def __init__(self, headers: Headers) -> None:
+        self._headers = headers
+
+    def __getitem__(self, name: str) -> str:
+        lines = self._headers.getlist(name)
+        if not lines:
+            raise KeyError(name)
+        return lines[0] if len(lines) == 1 else ", ".join(lines)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._headers.keys())
+
+    def __len__(self) -> int:
+        return len(self._headers)
 
 
 class SpecJSONBodyValidator(connexion_extensions.CompiledJSONRequestBodyValidator):

@@ -179,3 +179,23 @@ def test_head_answers_carry_no_content_on_lambda(handler: Handler, path: str, st
         assert result["isBase64Encoded"] is False
         headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
         assert headers.get("content-type") == get["headers"]["content-type"]
+
+
+def test_no_content_answers_carry_no_content_type_on_lambda(
+    handler: Handler, admin: dict[str, str], store: CurrencyStore
+) -> None:
+    """A 204 and a 304 have no content, so no media type; Mangum adds one unless removed."""
+    store.create(euro(), "tester")
+    got = handler(http_api_v2("GET", "/currencies/EUR", headers=admin), CONTEXT)
+    etag = got["headers"]["etag"]
+    for make in (http_api_v2, rest_api_v1):
+        not_modified = handler(
+            make("GET", "/currencies/EUR", headers={**admin, "If-None-Match": etag}), CONTEXT
+        )
+        assert not_modified["statusCode"] == 304
+        assert "content-type" not in {k.lower() for k in not_modified.get("headers") or {}}
+        assert not_modified["headers"]["etag"] == etag
+    deleted = handler(http_api_v2("DELETE", "/currencies/EUR", headers=admin), CONTEXT)
+    assert deleted["statusCode"] == 204
+    assert "content-type" not in {k.lower() for k in deleted.get("headers") or {}}
+    assert deleted["body"] == ""
