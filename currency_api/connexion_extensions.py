@@ -174,7 +174,15 @@ def accepts_once_used(
         uses[0] += 1
         if uses[0] < after:
             return False
-    return accepts(schema, instance)
+        return accepts(schema, instance)
+    check = entry[1]  # generated already: what accepts() would look up again
+    if check is None:
+        return False
+    try:
+        check(instance)
+    except Exception:  # as in accepts()
+        return False
+    return True
 
 
 def _fast_check(schema: Mapping[str, Any]) -> Callable[[Any], Any] | None:

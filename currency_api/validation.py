@@ -208,11 +208,35 @@ class SpecParameterValidator(connexion_extensions.CompiledParameterValidator):
             request.query_params, request.path_params, _JoinedFields(request.headers)
         )
 
+    @functools.cached_property
+    def _checks(self) -> tuple[tuple[Location, str, str, Any, bool, bool], ...]:
+        """Per declared parameter, in the order Connexion checks them (query, path, header):
+        where it is, the key its value is read by, its name, its schema, whether it is
+        required, whether it is nullable. The validator is built once per operation (see
+        connexion_extensions.OnceRequestValidationOperation): so is this."""
+        checks: list[tuple[Location, str, str, Any, bool, bool]] = []
+        locations: tuple[Location, ...] = ("query", "path", "header")
+        for location in locations:
+            for param in self.parameters.get(location, []):
+                name = param["name"]
+                key = name.replace("-", "_") if location == "path" else name
+                checks.append(
+                    (
+                        location,
+                        key,
+                        str(name),
+                        param.get("schema", param),
+                        bool(param.get("required")),
+                        bool(is_nullable(param)),
+                    )
+                )
+        return tuple(checks)
+
     def _validate_values(
         self, query: Mapping[str, Any], path: Mapping[str, Any], headers: Mapping[str, str]
     ) -> None:
         violations: list[Violation] = []
-        if self.strict_validation:
+        if self.strict_validation and query:
             unknown = set(query).difference(self._allowed_query)
             violations.extend(
                 Violation(
@@ -227,28 +251,20 @@ class SpecParameterValidator(connexion_extensions.CompiledParameterValidator):
             "path": path,
             "header": headers,
         }
-        for location, values in sources.items():
-            for param in self.parameters.get(location, []):
-                name = param["name"]
-                key = name.replace("-", "_") if location == "path" else name
-                violations.extend(self._violations(location, param, values.get(key)))
+        for location, key, name, schema, required, nullable in self._checks:
+            value = sources[location].get(key)
+            if value is None:
+                if required:
+                    violations.append(Violation("is required", parameter=name, location=location))
+                continue
+            if nullable and is_null(value):
+                continue
+            if connexion_extensions.accepts_once_used(schema, value):
+                continue
+            validator = connexion_extensions.compiled(schema)
+            violations.extend(parameter_violations(name, location, validator.iter_errors(value)))
         if violations:
             raise RequestInvalid(violations[:MAX_VIOLATIONS])
-
-    @staticmethod
-    def _violations(location: Location, param: Mapping[str, Any], value: Any) -> list[Violation]:
-        name = str(param["name"])
-        schema = param.get("schema", param)
-        if value is None:
-            if param.get("required"):
-                return [Violation("is required", parameter=name, location=location)]
-            return []
-        if is_nullable(param) and is_null(value):
-            return []
-        if connexion_extensions.accepts_once_used(schema, value):
-            return []
-        validator = connexion_extensions.compiled(schema)
-        return parameter_violations(name, location, validator.iter_errors(value))
 
 
 class _JoinedFields(Mapping[str, str]):
