@@ -126,9 +126,9 @@ class RequestMetrics:
         self._metrics.clear_metrics()
         self._lock = threading.Lock()
         #: Powertools' record per (operationId, status class, cold start, token cache hit or
-        #: None), as a ``str.format`` template of its JSON line (:func:`_line_format`) whose
-        #: fields are the timestamp and the latency: every other value follows from the key.
-        self._lines: dict[tuple[str, str, bool, bool | None], str] = {}
+        #: None), as the three pieces of its JSON line around the timestamp and the latency
+        #: (:meth:`_line`): every other value follows from the key.
+        self._lines: dict[tuple[str, str, bool, bool | None], tuple[str, str, str]] = {}
         self._cold = True
         self._paused = False
 
@@ -167,11 +167,18 @@ class RequestMetrics:
             # Powertools' record for this key with this request's timestamp (the clock
             # Powertools reads: datetime.now().timestamp() is time.time()) and latency: the
             # same keys in the same order, so the same bytes as serialize_metric_set and
-            # json.dumps give. One write of the line and its newline (print writes twice).
-            sys.stdout.write(line.format(int(time.time() * 1000), float(latency_ms)) + "\n")
+            # json.dumps give (an int as str(), a finite float as repr()). One write of the
+            # line and its newline (print writes twice).
+            head, middle, tail = line
+            timestamp = str(int(time.time() * 1000))
+            sys.stdout.write(head + timestamp + middle + repr(float(latency_ms)) + tail)
 
-    def _line(self, operation: str, answer: str, cold: bool, token_cache_hit: bool | None) -> str:
-        """The :func:`_line_format` template of one key's record; the latency is its field."""
+    def _line(
+        self, operation: str, answer: str, cold: bool, token_cache_hit: bool | None
+    ) -> tuple[str, str, str]:
+        """One key's JSON line (and its newline) as the pieces before the timestamp, between
+        it and the latency, and after the latency: :func:`_line_format`'s template, filled
+        with two marks that json.dumps never writes (control characters are escaped)."""
         values = {
             LATENCY: 0.0,
             CLIENT_ERRORS: 1.0 if answer == "4xx" else 0.0,
@@ -180,7 +187,10 @@ class RequestMetrics:
         }
         if token_cache_hit is not None:
             values[TOKEN_CACHE_HIT] = 1.0 if token_cache_hit else 0.0
-        return _line_format(self._serialized(operation, answer, values), [LATENCY])
+        template = _line_format(self._serialized(operation, answer, values), [LATENCY])
+        head, rest = template.format("\x00", "\x01").split("\x00")
+        middle, tail = rest.split("\x01")
+        return head, middle, tail + "\n"
 
     def _serialized(self, operation: str, answer: str, values: dict[str, float]) -> dict[str, Any]:
         """Powertools' serialised record of one request (its dimensions and metric set)."""
