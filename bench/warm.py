@@ -46,6 +46,22 @@ class WarmResult:
     app: str
     wall: dict[str, list[float]] = field(default_factory=lambda: {op: [] for op in OPERATIONS})
     cpu: dict[str, list[float]] = field(default_factory=lambda: {op: [] for op in OPERATIONS})
+    #: Invocations per batch: one batch per operation per round, appended in round order.
+    batch: int = 1
+
+    def paired_ratio(self, other: WarmResult, operation: str, clock: str = "wall") -> float:
+        """The median over rounds of this app's batch median over ``other``'s in the same
+        round: the two batches ran close together, so a burst of load on this shared
+        machine moves both (the ratio of the overall medians can move by 10 % with it)."""
+        mine = self.wall if clock == "wall" else self.cpu
+        theirs = other.wall if clock == "wall" else other.cpu
+        size = self.batch
+        ratios = [
+            statistics.median(mine[operation][start : start + size])
+            / statistics.median(theirs[operation][start : start + size])
+            for start in range(0, min(len(mine[operation]), len(theirs[operation])), size)
+        ]
+        return statistics.median(ratios)
 
     def median(self, operation: str, clock: str = "wall") -> float:
         samples = self.wall if clock == "wall" else self.cpu
@@ -153,7 +169,7 @@ def measure(
             for operation in OPERATIONS:
                 for _ in range(max(1, warmup // batch)):
                     run(app, operation)
-        results = {app: WarmResult(app) for app in apps}
+        results = {app: WarmResult(app, batch=batch) for app in apps}
         pairs = [(app, operation) for app in apps for operation in OPERATIONS]
         for round_number in range(rounds):
             shuffle.shuffle(pairs)
