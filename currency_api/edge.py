@@ -91,7 +91,7 @@ class Edge:
         record = AccessRecord(request_id, shown(scope.get("method", ""), 16), aws_request_id)
         scope[SCOPE_KEY] = record
         scope.update(self.values)
-        authenticated = any(name == b"authorization" for name, _ in scope.get("headers", ()))
+        authenticated = b"authorization" in [name for name, _ in scope.get("headers", ())]
         status = 500
         started = False
 

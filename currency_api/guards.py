@@ -171,7 +171,8 @@ class RequestGuard:
         if names.count(b"authorization") > 1:
             detail = "Send one Authorization header, with one token."
             return 400, "Bad Request", detail, {"www-authenticate": self.challenge}
-        if b"%2f" in raw_path(scope).lower():
+        path = raw_path(scope)
+        if b"%" in path and b"%2f" in path.lower():
             return 400, "Bad Request", "The path must not contain an encoded slash (%2F).", {}
         if scope.get("method") in ("POST", "PUT", "PATCH") and b"content-type" not in names:
             headers = Headers(scope=scope)

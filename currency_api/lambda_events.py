@@ -35,7 +35,7 @@ def screen(event: Any) -> Any:
             ``"false"`` would otherwise read as true); a body marked ``isBase64Encoded`` is
             not valid base64.
     """
-    if not isinstance(event, dict) or not any(key in event for key in _HTTP_MARKERS):
+    if not isinstance(event, dict) or not any(map(event.__contains__, _HTTP_MARKERS)):
         return event
     context = event.get("requestContext")
     if "requestContext" in event and not isinstance(context, dict):
