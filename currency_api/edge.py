@@ -56,8 +56,9 @@ class Edge:
     - the app's long-lived objects (``values``: services, authenticator, ...) in every HTTP
       scope;
     - ``X-Content-Type-Options: nosniff``; no ``Content-Type`` on 204 and 304 (no content, so
-      no media type; Connexion and Mangum add one anyway); ``Cache-Control: no-store`` on
-      answers to authenticated requests unless the response already set a policy;
+      no media type; Connexion adds one anyway, and on Lambda so does Mangum, after the app:
+      currency_api.lambda_adapter removes that one); ``Cache-Control: no-store`` on answers
+      to authenticated requests unless the response already set a policy;
     - on a 405, ``Allow`` from the spec (:class:`currency_api.middleware.AllowFromSpec`).
 
     An exception that escapes the layers inside: a 500 problem (if nothing was sent yet) and
