@@ -140,7 +140,11 @@ def accepts(schema: Mapping[str, Any], instance: Any) -> bool:
     the body is not changed. The check is generated at a schema's first use (milliseconds), so
     the cold start's first request pays it only for the schemas it uses.
     """
-    check = _kept(_ACCEPTING, schema, lambda: _fast_check(schema))
+    return _passes(_kept(_ACCEPTING, schema, lambda: _fast_check(schema)), instance)
+
+
+def _passes(check: Callable[[Any], Any] | None, instance: Any) -> bool:
+    """True if a generated check exists and ``instance`` passes it."""
     if check is None:
         return False
     try:
@@ -175,14 +179,7 @@ def accepts_once_used(
         if uses[0] < after:
             return False
         return accepts(schema, instance)
-    check = entry[1]  # generated already: what accepts() would look up again
-    if check is None:
-        return False
-    try:
-        check(instance)
-    except Exception:  # as in accepts()
-        return False
-    return True
+    return _passes(entry[1], instance)  # generated already: no second lookup through accepts()
 
 
 def _fast_check(schema: Mapping[str, Any]) -> Callable[[Any], Any] | None:
