@@ -7,10 +7,17 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from connexion.uri_parsing import OpenAPIURIParser
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from currency_api.problems import RequestInvalid, Violation, send_problem
+
+
+def joined_field(headers: Headers, name: str) -> str | None:
+    """A header's field lines joined with ``", "``, the one value they mean (RFC 9110
+    section 5.3; API Gateway joins them so before Lambda sees them); None if it is absent."""
+    lines = headers.getlist(name)
+    return ", ".join(lines) if lines else None
 
 
 class BodyLimit:

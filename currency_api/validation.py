@@ -23,6 +23,7 @@ from starlette.datastructures import Headers
 from starlette.types import Receive, Scope
 
 from currency_api import connexion_extensions
+from currency_api.middleware import joined_field
 from currency_api.problems import Location, RequestInvalid, Violation, shown
 
 #: Most violations listed in one problem: enough to fix a request, bounded work for a hostile one.
@@ -274,10 +275,10 @@ class _JoinedFields(Mapping[str, str]):
         self._headers = headers
 
     def __getitem__(self, name: str) -> str:
-        lines = self._headers.getlist(name)
-        if not lines:
+        value = joined_field(self._headers, name)
+        if value is None:
             raise KeyError(name)
-        return lines[0] if len(lines) == 1 else ", ".join(lines)
+        return value
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._headers.keys())

@@ -14,6 +14,7 @@ from starlette.datastructures import Headers
 
 from currency_api import services
 from currency_api.auth import current_principal
+from currency_api.middleware import joined_field
 from currency_api.problems import PreconditionFailed, RequestInvalid, Violation
 from currency_api.store import WRITABLE_FIELDS, Precondition, etag_of
 
@@ -35,9 +36,9 @@ def _actor() -> str:
 
 
 def _conditional_header(name: str) -> str | None:
-    """A conditional header's value; repeated fields are joined as one list (RFC 9110 5.3)."""
-    values = Headers(scope=scope).getlist(name)
-    return ", ".join(values) if values else None
+    """A conditional header's value; repeated fields are joined as one list (RFC 9110 5.3),
+    as parameter validation joined them."""
+    return joined_field(Headers(scope=scope), name)
 
 
 def _entity_tags(header: str) -> list[tuple[bool, str]]:
