@@ -36,7 +36,7 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Final
 
@@ -68,33 +68,30 @@ def status_class(status: int) -> str:
     return f"{status // 100}xx" if 100 <= status <= 599 else "5xx"
 
 
-def _line_format(record: Mapping[str, Any], metric_names: Sequence[str]) -> str:
-    """The compact JSON line of a serialised EMF ``record`` as a ``str.format`` template:
-    field 0 is ``_aws.Timestamp`` (an int), field ``1 + i`` the one value of
-    ``metric_names[i]`` (a finite float). ``json.dumps`` writes an int as ``str(int)`` and a
-    finite float as ``float.__repr__``, which is ``str(float)``, so formatting the template
-    gives json.dumps' very bytes without walking the record on every request; everything
-    else in the record (the dimensions, ``CloudWatchMetrics``) is written once, here.
+#: Stand-ins for the two per-request values while a key's record is written once: strings no
+#: record holds in those places (json.dumps writes them quoted, ``"\u0000"`` and ``"\u0001"``).
+_TIMESTAMP_MARK: Final = "\x00"
+_LATENCY_MARK: Final = "\x01"
+
+
+def _line_pieces(record: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The compact JSON line (with its newline) of a serialised EMF ``record`` as the pieces
+    before ``_aws.Timestamp``, between it and the ``Latency`` value, and after it. json.dumps
+    writes an int as ``str(int)`` and a finite float as ``float.__repr__``, so joining the
+    pieces with ``str(timestamp)`` and ``repr(latency)`` gives json.dumps' very bytes.
+
+    ``_aws`` is the record's first member and ``Timestamp`` its first, so the first timestamp
+    mark is the one; the metric values follow the dimensions, so the last latency mark is.
     """
-    slots = {name: index + 1 for index, name in enumerate(metric_names)}
-
-    def encoded(value: Any) -> str:
-        return json.dumps(value, separators=(",", ":")).replace("{", "{{").replace("}", "}}")
-
-    def members(mapping: Mapping[str, Any], slot: Callable[[str], int | None]) -> str:
-        written = []
-        for name, value in mapping.items():
-            index = slot(name)
-            if name == "_aws":
-                value_text = members(value, lambda n: 0 if n == "Timestamp" else None)
-            elif index is not None:
-                value_text = f"[{{{index}}}]" if isinstance(value, list) else f"{{{index}}}"
-            else:
-                value_text = encoded(value)
-            written.append(f"{encoded(name)}:{value_text}")
-        return "{{" + ",".join(written) + "}}"
-
-    return members(record, slots.get)
+    marked = {
+        **record,
+        "_aws": {**record["_aws"], "Timestamp": _TIMESTAMP_MARK},
+        LATENCY: [_LATENCY_MARK],
+    }
+    line = json.dumps(marked, separators=(",", ":")) + "\n"
+    head, rest = line.split(json.dumps(_TIMESTAMP_MARK), 1)
+    middle, tail = rest.rsplit(json.dumps(_LATENCY_MARK), 1)
+    return head, middle, tail
 
 
 class RequestMetrics:
@@ -177,8 +174,7 @@ class RequestMetrics:
         self, operation: str, answer: str, cold: bool, token_cache_hit: bool | None
     ) -> tuple[str, str, str]:
         """One key's JSON line (and its newline) as the pieces before the timestamp, between
-        it and the latency, and after the latency: :func:`_line_format`'s template, filled
-        with two marks that json.dumps never writes (control characters are escaped)."""
+        it and the latency, and after the latency (:func:`_line_pieces`)."""
         values = {
             LATENCY: 0.0,
             CLIENT_ERRORS: 1.0 if answer == "4xx" else 0.0,
@@ -187,10 +183,7 @@ class RequestMetrics:
         }
         if token_cache_hit is not None:
             values[TOKEN_CACHE_HIT] = 1.0 if token_cache_hit else 0.0
-        template = _line_format(self._serialized(operation, answer, values), [LATENCY])
-        head, rest = template.format("\x00", "\x01").split("\x00")
-        middle, tail = rest.split("\x01")
-        return head, middle, tail + "\n"
+        return _line_pieces(self._serialized(operation, answer, values))
 
     def _serialized(self, operation: str, answer: str, values: dict[str, float]) -> dict[str, Any]:
         """Powertools' serialised record of one request (its dimensions and metric set)."""
