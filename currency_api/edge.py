@@ -22,10 +22,9 @@ spec_cache, served_spec, swagger_csp); these two layers run them in the order th
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Final
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from currency_api.bounds import Bounds, InputBounds
@@ -47,6 +46,9 @@ from currency_api.swagger_csp import UI_PATH, SwaggerUIPolicy
 
 if TYPE_CHECKING:
     from currency_api.metrics import RequestMetrics
+
+#: ``X-Request-Id`` as an ASGI header line names it.
+_REQUEST_ID_NAME: Final = REQUEST_ID_HEADER.lower().encode()
 
 
 class Edge:
@@ -101,17 +103,9 @@ class Edge:
             if message["type"] == "http.response.start":
                 started = True
                 status = int(message["status"])
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("x-content-type-options", "nosniff")
-                if status in (204, 304) and "content-type" in headers:
-                    del headers["content-type"]
-                if authenticated and "cache-control" not in headers:
-                    headers["cache-control"] = "no-store"
-                if status == 405:
-                    allowed = self.allow.for_scope(scope)
-                    if allowed:
-                        headers["allow"] = allowed
-                headers[REQUEST_ID_HEADER] = request_id
+                message["headers"] = self._answer_headers(
+                    message.get("headers", ()), status, authenticated, request_id, scope
+                )
             await send(message)
 
         try:
@@ -131,6 +125,48 @@ class Edge:
                     latency_ms=latency_ms,
                     token_cache_hit=record.token_cache_hit,
                 )
+
+    def _answer_headers(
+        self,
+        raw: Iterable[tuple[bytes, bytes]],
+        status: int,
+        authenticated: bool,
+        request_id: str,
+        scope: Scope,
+    ) -> list[tuple[bytes, bytes]]:
+        """The answer's raw header lines with what every answer gets (see the class
+        docstring), in one pass where Starlette's ``MutableHeaders`` scans the lines once per
+        change: the same result (a name it would set replaces that name's lines, first place
+        kept; a name it would default is left alone if present). Names in ASGI header lines
+        are lower case (the ASGI HTTP spec), as ``MutableHeaders`` also assumes."""
+        headers = list(raw)
+        names = {name for name, _ in headers}
+        if b"x-content-type-options" not in names:
+            headers.append((b"x-content-type-options", b"nosniff"))
+        if status in (204, 304) and b"content-type" in names:
+            headers = [line for line in headers if line[0] != b"content-type"]
+        if authenticated and b"cache-control" not in names:
+            headers.append((b"cache-control", b"no-store"))
+        if status == 405:
+            allowed = self.allow.for_scope(scope)
+            if allowed:
+                _set_field(headers, names, b"allow", allowed)
+        _set_field(headers, names, _REQUEST_ID_NAME, request_id)
+        return headers
+
+
+def _set_field(
+    headers: list[tuple[bytes, bytes]], names: set[bytes], name: bytes, value: str
+) -> None:
+    """``MutableHeaders.__setitem__`` on raw lines: the first line of ``name`` (lower case)
+    takes ``value`` (latin-1), any further lines of it go; appended if there is none."""
+    line = (name, value.encode("latin-1"))
+    if name not in names:
+        headers.append(line)
+        return
+    first = next(i for i, (n, _) in enumerate(headers) if n == name)
+    headers[first + 1 :] = [h for h in headers[first + 1 :] if h[0] != name]
+    headers[first] = line
 
 
 class Gate:

@@ -114,3 +114,51 @@ def test_header_checks_answer_alike_with_and_without_repeated_names(
         # Another name on two lines sends the same fields through the general path.
         padded = [*headers, (b"x-pad", b"1"), (b"x-pad", b"2")]
         assert checks._headers(padded) == refusal
+
+
+def _with_mutable_headers(
+    raw: list[tuple[bytes, bytes]], status: int, authenticated: bool, allowed: str | None
+) -> list[tuple[bytes, bytes]]:
+    """What the Edge did to an answer's headers through Starlette's MutableHeaders (before
+    issue 12's single pass): the reference the single pass must equal."""
+    from starlette.datastructures import MutableHeaders
+
+    message: Message = {"type": "http.response.start", "status": status, "headers": raw}
+    headers = MutableHeaders(scope=message)
+    headers.setdefault("x-content-type-options", "nosniff")
+    if status in (204, 304) and "content-type" in headers:
+        del headers["content-type"]
+    if authenticated and "cache-control" not in headers:
+        headers["cache-control"] = "no-store"
+    if status == 405 and allowed:
+        headers["allow"] = allowed
+    headers["X-Request-Id"] = "req-1"
+    return list(message["headers"])
+
+
+@pytest.mark.parametrize("status", [200, 204, 304, 405, 500])
+@pytest.mark.parametrize("authenticated", [False, True])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [],
+        [(b"content-type", b"application/json"), (b"content-length", b"2")],
+        [(b"etag", b'"1"'), (b"cache-control", b"max-age=60"), (b"content-type", b"text/plain")],
+        [
+            (b"x-content-type-options", b"other"),
+            (b"content-type", b"a/b"),
+            (b"content-type", b"c/d"),
+        ],
+        [(b"x-request-id", b"app-set"), (b"vary", b"origin"), (b"x-request-id", b"again")],
+        [(b"allow", b"PUT"), (b"x-request-id", b"app"), (b"allow", b"GET")],
+    ],
+)
+def test_the_answer_headers_in_one_pass_equal_starlettes_mutable_headers(
+    raw: list[tuple[bytes, bytes]], status: int, authenticated: bool
+) -> None:
+    app = _edge(None)
+    scope: Scope = {"type": "http", "path": "/currencies/EUR", "root_path": ""}
+    allowed = app.allow.for_scope(scope)
+    assert allowed  # the spec's methods of /currencies/{code}
+    single = app._answer_headers(list(raw), status, authenticated, "req-1", scope)
+    assert single == _with_mutable_headers(list(raw), status, authenticated, allowed)
