@@ -205,7 +205,14 @@ class InputBounds:
     @functools.cached_property
     def _measured(self) -> tuple[bytes, ...]:
         """The header names whose joined length :meth:`_field_sizes` reads."""
-        return (*(name.encode() for name in self.bounds.header_max_lengths), b"content-type")
+        return (*(name for name, _, _ in self._declared), b"content-type")
+
+    @functools.cached_property
+    def _declared(self) -> tuple[tuple[bytes, str, int], ...]:
+        """Each declared header as (its ASGI name, its spec name, its longest joined value)."""
+        return tuple(
+            (name.encode(), name, most) for name, most in self.bounds.header_max_lengths.items()
+        )
 
     def _field_sizes(
         self,
@@ -215,8 +222,8 @@ class InputBounds:
     ) -> Refusal | None:
         """The checks of joined field lengths (``joined``: bytes of each name's lines joined
         with ``", "``, for at least :attr:`_measured`) and of the transfer coding."""
-        for field_name, most in self.bounds.header_max_lengths.items():
-            size = joined.get(field_name.encode())
+        for encoded, field_name, most in self._declared:
+            size = joined.get(encoded)
             if size is not None and size > most:
                 # The same violation request validation reports for a single field line.
                 violation = Violation(
