@@ -72,3 +72,48 @@ def test_a_parameter_check_is_generated_only_at_its_schemas_nth_use() -> None:
     other = {"type": "integer", "minimum": 1, "maximum": 100}
     assert ce.accepts_once_used(other, 5, after=1) is True
     assert ce.accepts_once_used(other, 101, after=1) is False
+
+
+def test_a_parameter_string_once_accepted_is_remembered_and_a_refusal_never() -> None:
+    from currency_api import connexion_extensions as ce
+
+    schema = {"type": "string", "pattern": "^[A-Z]{3}$"}
+    assert ce.accepts_once_used(schema, "EUR", after=1) is True  # generates the check
+    assert id(schema) not in ce._ACCEPTED
+    assert ce.accepts_once_used(schema, "EUR", after=1) is True
+    remembered = ce._ACCEPTED[id(schema)][1]
+    assert remembered == {"EUR"}
+    assert ce.accepts_once_used(schema, "eur", after=1) is False
+    assert ce.accepts_once_used(schema, "eur", after=1) is False  # checked again, not kept
+    assert remembered == {"EUR"}
+    # The remembered answer is the check's: a copy of the schema (another object) has its own.
+    twin = dict(schema)
+    assert ce.accepts_once_used(twin, "EUR", after=1) is True
+    assert ce.accepts_once_used(twin, "EUR", after=1) is True
+    assert ce._ACCEPTED[id(twin)][1] == {"EUR"}
+    # Long strings are checked every time; the set stays bounded.
+    long_value = "A" * (ce._REMEMBERED_LENGTH + 1)
+    long_schema = {"type": "string", "maxLength": 1000}
+    for _ in range(2):
+        assert ce.accepts_once_used(long_schema, long_value, after=1) is True
+    assert id(long_schema) not in ce._ACCEPTED
+    for number in range(ce._REMEMBERED_VALUES * 2 + 7):
+        ce.accepts_once_used(long_schema, f"v{number}", after=1)
+    assert 0 < len(ce._ACCEPTED[id(long_schema)][1]) <= ce._REMEMBERED_VALUES
+
+
+def test_a_remembered_string_is_what_the_check_accepts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from currency_api import connexion_extensions as ce
+
+    schema = {"type": "string", "pattern": "^[A-Z]{3}$"}
+    calls: list[Any] = []
+    real = ce._passes
+
+    def counting(check: Any, instance: Any) -> bool:
+        calls.append(instance)
+        return real(check, instance)
+
+    monkeypatch.setattr(ce, "_passes", counting)
+    for _ in range(5):
+        assert ce.accepts_once_used(schema, "USD", after=1) is True
+    assert calls == ["USD", "USD"]  # at generation, then once more: then remembered
