@@ -124,29 +124,31 @@ def measure(
     return results
 
 
-def importtime(
-    app: str, packages: Packages, top: int = 15
-) -> tuple[float, list[tuple[str, float]]]:
-    """``python -X importtime`` of one cold start: the total and the ``top`` packages by the
-    time spent in their own modules (milliseconds; -X importtime itself adds overhead)."""
+def importtime(app: str, packages: Packages, runs: int = 3) -> dict[str, float]:
+    """``python -X importtime`` of ``runs`` cold starts: per top-level package, the median
+    over the runs of the time spent in its own modules (milliseconds; -X importtime itself
+    adds overhead)."""
     key = SigningKey()
-    totals: dict[str, float] = {}
+    per_run: list[dict[str, float]] = []
     with JwksServer(key.jwks) as jwks, tempfile.TemporaryDirectory() as tmp:
         event_file = Path(tmp) / "event.json"
         event_file.write_text(json.dumps(get_event(key.access_token())))
-        done = subprocess.run(
-            child_command(app, event_file, packages, "-X", "importtime"),
-            env=child_env(app, jwks.url, packages),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-    for line in done.stderr.splitlines():
-        if not line.startswith("import time:") or "self [us]" in line:
-            continue
-        self_us, _cumulative, name = line.removeprefix("import time:").split("|")
-        package = name.strip().partition(".")[0]
-        totals[package] = totals.get(package, 0.0) + int(self_us) / 1000
-    ranked = sorted(totals.items(), key=lambda item: item[1], reverse=True)
-    return sum(totals.values()), ranked[:top]
+        for _ in range(runs):
+            done = subprocess.run(
+                child_command(app, event_file, packages, "-X", "importtime"),
+                env=child_env(app, jwks.url, packages),
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=True,
+            )
+            totals: dict[str, float] = {}
+            for line in done.stderr.splitlines():
+                if not line.startswith("import time:") or "self [us]" in line:
+                    continue
+                self_us, _cumulative, name = line.removeprefix("import time:").split("|")
+                package = name.strip().partition(".")[0]
+                totals[package] = totals.get(package, 0.0) + int(self_us) / 1000
+            per_run.append(totals)
+    names = set().union(*per_run)
+    return {name: statistics.median(run.get(name, 0.0) for run in per_run) for name in names}

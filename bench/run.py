@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Final
 
-from bench import cold, layers, server, verify, warm
+from bench import ablation, cold, layers, server, verify, warm
 from bench.bundle import bundle
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -218,17 +218,31 @@ def targets(
     return lines
 
 
-def importtime_section(total: float, top: list[tuple[str, float]], packages: str) -> list[str]:
+def importtime_section(
+    ours: Mapping[str, float], peer: Mapping[str, float], packages: str, top: int = 20
+) -> list[str]:
+    """Import time per top-level package, ours beside the peer, and what only one imports."""
+    only_ours = {name: ms for name, ms in ours.items() if name not in peer}
+    only_peer = {name: ms for name, ms in peer.items() if name not in ours}
+    shared = set(ours) & set(peer)
     lines = [
-        f"### `python -X importtime` of our cold start ({packages}): top {len(top)} packages",
+        f"### `python -X importtime` of the cold starts ({packages}): ours beside the peer",
         "",
-        f"Total import time {total:.0f} ms (-X importtime adds its own overhead); time spent in "
-        "each top-level package's own modules:",
+        f"Total import time: ours {sum(ours.values()):.0f} ms, the peer {sum(peer.values()):.0f}"
+        " ms (medians of 3 runs per package; -X importtime adds its own overhead). Imported by "
+        f"both: ours {sum(ours[n] for n in shared):.0f} ms, the peer "
+        f"{sum(peer[n] for n in shared):.0f} ms. Only by ours: {sum(only_ours.values()):.0f} ms; "
+        f"only by the peer: {sum(only_peer.values()):.0f} ms. Time spent in each top-level "
+        f"package's own modules, the {top} largest of either:",
         "",
-        "| package | ms |",
-        "|---|---|",
+        "| package | ours ms | peer ms |",
+        "|---|---|---|",
     ]
-    lines += [f"| {name} | {ms:.1f} |" for name, ms in top]
+    ranked = sorted(set(ours) | set(peer), key=lambda n: -max(ours.get(n, 0), peer.get(n, 0)))
+    for name in ranked[:top]:
+        mine = f"{ours[name]:.1f}" if name in ours else "-"
+        theirs = f"{peer[name]:.1f}" if name in peer else "-"
+        lines.append(f"| {name} | {mine} | {theirs} |")
     return lines
 
 
@@ -251,11 +265,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--token-rounds", type=int, default=20)
     parser.add_argument("--layer-gets", type=int, default=2000)
+    parser.add_argument("--ablation-rounds", type=int, default=40)
+    parser.add_argument("--ablation-batch", type=int, default=40)
     args = parser.parse_args(argv)
     if args.quick:
         args.cold_runs, args.warm_rounds, args.warm_batch, args.warmup = 1, 1, 3, 3
         args.server_seconds, args.server_rounds = 0.2, 1
         args.token_rounds, args.layer_gets = 1, 20
+        args.ablation_rounds, args.ablation_batch = 1, 3
 
     def progress(message: str) -> None:
         print(f"bench: {message}", file=sys.stderr, flush=True)
@@ -268,12 +285,19 @@ def main(argv: list[str] | None = None) -> int:
     cold_results = cold.measure(
         COLD_APPS, args.cold_runs, packages, progress, warm_up=not args.quick
     )
-    total, top = cold.importtime("ours", packages)
+    imports = {
+        app: cold.importtime(app, packages, runs=1 if args.quick else 3) for app in ("ours", PEER)
+    }
     shares: dict[str, dict[str, float]] = {}
+    ablations: list[ablation.AblationResult] = []
 
     def profile_layers(modules: Mapping[str, ModuleType], token: str) -> None:
         progress("profiling one warm GET per layer")
         shares.update(layers.measure(modules, token, args.layer_gets))
+        progress("switching off, in turn, what ours does that the peer does not")
+        ablations.append(
+            ablation.measure(modules, token, args.ablation_rounds, args.ablation_batch)
+        )
 
     warm_results = warm.measure(
         WARM_APPS, args.warm_rounds, args.warm_batch, args.warmup, progress, then=profile_layers
@@ -293,9 +317,11 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *layers.section(shares, {app: warm_results[app].median("GET") for app in ("ours", PEER)}),
         "",
+        *ablation.section(ablations[0], args.ablation_rounds, args.ablation_batch),
+        "",
         *server_section(server_results, args.delay_ms),
         "",
-        *importtime_section(total, top, label),
+        *importtime_section(imports["ours"], imports[PEER], label),
     ]
     print("\n".join(body))
     output = args.output or (None if args.quick else ROOT / "bench" / "RESULTS.md")

@@ -9,6 +9,7 @@ cache insertion; the hit path sends one token again and again.
 
 from __future__ import annotations
 
+import itertools
 import random
 import statistics
 import time
@@ -19,6 +20,7 @@ from typing import Final
 import jwt
 
 from bench.common import ISSUER, JwksServer, SigningKey, lambda_env
+from currency_api import auth
 from currency_api.auth import LEEWAY_SECONDS, Authenticator, InvalidToken, JwksCache, Principal
 from currency_api.settings import Settings
 
@@ -63,12 +65,26 @@ def two_pass_verify(authenticator: Authenticator, jwks: JwksCache, token: str) -
     return authenticator.principal(claims)
 
 
+#: The steps of a miss, in order (Authenticator.verify_noting_cache), and whose code each is.
+STEPS: Final = {
+    "lookup": "ours: the cache lookup (a miss)",
+    "jws": "PyJWT: split, base64url, header JSON, key choice, RSA signature check",
+    "rsa": "of which the RSA-2048 signature check alone (cryptography, via PyJWT's RS256)",
+    "payload": "PyJWT: the payload JSON",
+    "claims": "PyJWT: the claim checks (exp, iat, nbf, iss, required claims)",
+    "principal": "ours: the claims' JSON types and the Principal",
+    "insert": "ours: the cache insert",
+}
+
+
 @dataclass
 class TokenResult:
-    """Microseconds per call, by path: wall clock and this thread's CPU."""
+    """Microseconds per call, by path: wall clock and this thread's CPU; and the wall time of
+    each step of a miss (:data:`STEPS`), on fresh tokens."""
 
     wall: dict[str, list[float]] = field(default_factory=lambda: {p: [] for p in PATHS})
     cpu: dict[str, list[float]] = field(default_factory=lambda: {p: [] for p in PATHS})
+    steps: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
 
     def median(self, path: str, clock: str = "cpu") -> float:
         return statistics.median((self.cpu if clock == "cpu" else self.wall)[path])
@@ -87,6 +103,50 @@ def _timed(
         walls.append((end - start) / 1000)
         cpus.append((end_cpu - start_cpu) / 1000)
     return walls, cpus
+
+
+def _time_steps(authenticator: Authenticator, token: str, steps: dict[str, list[float]]) -> None:
+    """One miss of ``Authenticator.verify_noting_cache``, step by step, each step timed (the
+    same calls in the same order; the RSA check is timed again alone, on the same input)."""
+    wall = time.perf_counter_ns
+    cache, jwks = authenticator.token_cache, authenticator.jwks
+    marks = [wall()]
+    assert cache.get(token, jwks.generation) is None
+    marks.append(wall())
+    choice = auth._KeyChoice(jwks)
+    decoded = authenticator._jws.decode_complete(
+        token,
+        key=choice,  # type: ignore[arg-type]  # resolved by auth._SinglePassJWS
+        algorithms=[auth.ALGORITHM],
+        options=auth._SIGNATURE_OPTIONS,
+    )
+    marks.append(wall())
+    claims = authenticator._decoder._decode_payload(decoded)
+    marks.append(wall())
+    authenticator._decoder._validate_claims(
+        claims, authenticator._claim_options, issuer=authenticator._issuer, leeway=LEEWAY_SECONDS
+    )
+    marks.append(wall())
+    auth.check_claim_types(claims)
+    principal = authenticator.principal(claims)
+    marks.append(wall())
+    assert choice.generation is not None
+    cache.put(token, claims, principal, choice.generation)
+    marks.append(wall())
+    for step, (start, end) in zip(
+        ("lookup", "jws", "payload", "claims", "principal", "insert"),
+        itertools.pairwise(marks),
+        strict=True,
+    ):
+        steps[step].append((end - start) / 1000)
+    signing_input, signature = token.encode().rsplit(b".", 1)
+    algorithm = authenticator._jws.get_algorithm_by_name(auth.ALGORITHM)
+    key = choice.key_for(decoded["header"])
+    raw = authenticator._jws._decode_base64url_segment(signature, "crypto")
+    start = wall()
+    if not algorithm.verify(signing_input, key, raw):
+        raise RuntimeError("the RSA check refused a token verification accepted")
+    steps["rsa"].append((wall() - start) / 1000)
 
 
 def measure(
@@ -123,6 +183,11 @@ def measure(
                 result.cpu[path].extend(cpus)
             progress(f"token round {number + 1}/{rounds}")
         hits, misses = authenticator.token_cache.hits, authenticator.token_cache.misses
+        # The steps, on the miss path's fresh tokens again, through a cache that has not seen
+        # them.
+        stepwise = Authenticator(settings, jwks=authenticator.jwks)
+        for token in fresh:
+            _time_steps(stepwise, token, result.steps)
     if hits < rounds * batch or misses < rounds * batch:
         raise RuntimeError(f"the cache did not behave as measured: {hits} hits, {misses} misses")
     return result
@@ -144,4 +209,22 @@ def section(result: TokenResult) -> list[str]:
             f"| {LABELS[path]} | {cpu:.1f} | {cpu / before:.2f}x "
             f"| {result.median(path, 'wall'):.1f} | {len(result.cpu[path])} |"
         )
+    before_wall = result.median("before", "wall")
+    step = {name: statistics.median(times) for name, times in result.steps.items()}
+    library = step["jws"] + step["payload"] + step["claims"]
+    lines += [
+        "",
+        f"A miss, step by step (wall, median of {len(result.steps['jws'])} fresh tokens, each "
+        "step timed alone in one pass through the same calls):",
+        "",
+        "| step | us | vs before (wall) |",
+        "|---|---|---|",
+        *(
+            f"| {STEPS[name]} | {step[name]:.1f} | {step[name] / before_wall:.2f}x |"
+            for name in STEPS
+        ),
+        f"| PyJWT's steps together (the verification we keep in the library) | {library:.1f} "
+        f"| {library / before_wall:.2f}x |",
+        f"| the target, a third of before | {before_wall / 3:.1f} | 0.33x |",
+    ]
     return lines
