@@ -61,7 +61,9 @@ class Edge:
       no media type; Connexion adds one anyway, and on Lambda so does Mangum, after the app:
       currency_api.lambda_adapter removes that one); ``Cache-Control: no-store`` on answers
       to authenticated requests unless the response already set a policy;
-    - on a 405, ``Allow`` from the spec (:class:`currency_api.middleware.AllowFromSpec`).
+    - on a 405, ``Allow`` from the spec (:class:`currency_api.middleware.AllowFromSpec`), and
+      the spec path the request matched as the access line's ``route`` (routing refuses the
+      method before any operation records it).
 
     An exception that escapes the layers inside: a 500 problem (if nothing was sent yet) and
     an error line naming the exception's type and place, never a traceback.
@@ -103,8 +105,14 @@ class Edge:
             if message["type"] == "http.response.start":
                 started = True
                 status = int(message["status"])
+                allowed = None
+                if status == 405:  # routing refused the method: no operation named the route
+                    found = self.allow.match_scope(scope)
+                    if found is not None:
+                        record.route = record.route or found[0]
+                        allowed = found[1]
                 message["headers"] = self._answer_headers(
-                    message.get("headers", ()), status, authenticated, request_id, scope
+                    message.get("headers", ()), status, authenticated, request_id, allowed
                 )
             await send(message)
 
@@ -132,7 +140,7 @@ class Edge:
         status: int,
         authenticated: bool,
         request_id: str,
-        scope: Scope,
+        allowed: str | None,
     ) -> list[tuple[bytes, bytes]]:
         """The answer's raw header lines with what every answer gets (see the class
         docstring), in one pass where Starlette's ``MutableHeaders`` scans the lines once per
@@ -147,10 +155,8 @@ class Edge:
             headers = [line for line in headers if line[0] != b"content-type"]
         if authenticated and b"cache-control" not in names:
             headers.append((b"cache-control", b"no-store"))
-        if status == 405:
-            allowed = self.allow.for_scope(scope)
-            if allowed:
-                _set_field(headers, names, b"allow", allowed)
+        if status == 405 and allowed:
+            _set_field(headers, names, b"allow", allowed)
         _set_field(headers, names, _REQUEST_ID_NAME, request_id)
         return headers
 

@@ -101,34 +101,45 @@ class AllowFromSpec:
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         self.document = document
-        self._routes: list[tuple[re.Pattern[str], str]] | None = None
+        self._routes: list[tuple[re.Pattern[str], str, str]] | None = None
 
-    def _load_routes(self) -> list[tuple[re.Pattern[str], str]]:
+    def _load_routes(self) -> list[tuple[re.Pattern[str], str, str]]:
         routes = []
         for template, item in self.document.get("paths", {}).items():
             methods = [m for m in self._METHODS if m in item]
             if "get" in methods and "head" not in methods:
                 methods.insert(1, "head")
             pattern = re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(template))
-            routes.append((re.compile(pattern), ", ".join(m.upper() for m in methods)))
+            routes.append((re.compile(pattern), ", ".join(m.upper() for m in methods), template))
         return routes
+
+    def match(self, path: str) -> tuple[str, str] | None:
+        """The spec's path template that a request path matches and its ``Allow`` value
+        (``("/currencies/{code}", "GET, HEAD, PUT, PATCH, DELETE")``), or None."""
+        if self._routes is None:
+            self._routes = self._load_routes()
+        for pattern, methods, template in self._routes:
+            if pattern.fullmatch(path):
+                return template, methods
+        return None
 
     def allowed(self, path: str) -> str | None:
         """The ``Allow`` value for a request path, or None if no spec path matches it."""
-        if self._routes is None:
-            self._routes = self._load_routes()
-        for pattern, methods in self._routes:
-            if pattern.fullmatch(path):
-                return methods
-        return None
+        found = self.match(path)
+        return None if found is None else found[1]
 
-    def for_scope(self, scope: Scope) -> str | None:
-        """:meth:`allowed` for the request of an ASGI scope (its path below ``root_path``)."""
+    def match_scope(self, scope: Scope) -> tuple[str, str] | None:
+        """:meth:`match` for the request of an ASGI scope (its path below ``root_path``)."""
         path: str = scope["path"]
         root = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
-        return self.allowed(path)
+        return self.match(path)
+
+    def for_scope(self, scope: Scope) -> str | None:
+        """:meth:`allowed` for the request of an ASGI scope (its path below ``root_path``)."""
+        found = self.match_scope(scope)
+        return None if found is None else found[1]
 
 
 #: An integer as the spec's ``type: integer`` means it in a query: an optional minus and

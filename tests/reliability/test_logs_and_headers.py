@@ -83,6 +83,9 @@ def test_each_request_has_one_access_line_with_route_status_latency_and_subject(
     missing = client.get("/currencies/XXX", headers=admin)
     anonymous = client.get("/currencies")
     health = client.get("/health")
+    wrong_method = client.post("/currencies/EUR", json=euro(), headers=admin)
+    nowhere = client.get("/nowhere", headers=admin)
+    assert (wrong_method.status_code, nowhere.status_code) == (405, 404)
 
     lines = logs.access()
     assert [(e["method"], e["route"], e["status"]) for e in lines] == [
@@ -90,12 +93,14 @@ def test_each_request_has_one_access_line_with_route_status_latency_and_subject(
         ("GET", "/currencies/{code}", 404),
         ("GET", "/currencies", 401),
         ("GET", "/health", 200),
+        ("POST", "/currencies/{code}", 405),  # the path matched; no operation takes POST
+        ("GET", None, 404),  # no spec path matches
     ]
     subject = _subject(admin_token)
-    assert [e["subject"] for e in lines] == [subject, subject, None, None]
-    responses = [created, missing, anonymous, health]
+    assert [e["subject"] for e in lines] == [subject, subject, None, None, None, None]
+    responses = [created, missing, anonymous, health, wrong_method, nowhere]
     assert [e["request_id"] for e in lines] == [r.headers["x-request-id"] for r in responses]
-    assert len({e["request_id"] for e in lines}) == 4
+    assert len({e["request_id"] for e in lines}) == 6
     for entry in lines:
         assert isinstance(entry["latency_ms"], float)
         assert entry["latency_ms"] >= 0
