@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import AsyncGenerator, Callable, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final, NoReturn
@@ -56,8 +57,13 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+class NotJSONConstant(ValueError):
+    """``NaN``, ``Infinity`` or ``-Infinity`` in a body: Python's json reads them, JSON has
+    no such values (RFC 8259 section 6)."""
+
+
 def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not JSON")
+    raise NotJSONConstant(name)
 
 
 def parse_json(raw: bytes) -> Any:
@@ -69,9 +75,10 @@ def parse_json(raw: bytes) -> Any:
     which duplicate wins, so a duplicate is refused rather than silently resolved.
 
     Raises:
-        RequestInvalid: invalid UTF-8, invalid JSON, a duplicate member, a non-JSON
-            constant, a lone surrogate escape, nesting too deep for the parser
-            (RecursionError), or a number too long to convert.
+        RequestInvalid: invalid UTF-8, invalid JSON, a lone surrogate escape or nesting too
+            deep for the parser (RecursionError): "not valid JSON text"; a duplicate member, a
+            non-JSON constant (``NaN``, ``Infinity``) or an integer longer than
+            ``sys.get_int_max_str_digits()`` digits: a detail naming it.
     """
     try:
         text = raw.decode("utf-8")
@@ -93,11 +100,24 @@ def parse_json(raw: bytes) -> Any:
             [Violation(f"names the member '{member}' twice in one object", pointer="")],
             f"The member '{member}' appears twice in an object.",
         ) from None
-    except (ValueError, RecursionError):
-        # UnicodeDecodeError, UnicodeEncodeError (a lone surrogate) and JSONDecodeError are
-        # ValueErrors, as is an integer over sys.get_int_max_str_digits() digits.
+    except NotJSONConstant as exc:
+        raise RequestInvalid(
+            [Violation(f"holds {exc}, which is not a JSON number", pointer="")],
+            f"The request body holds {exc}, which JSON does not have (RFC 8259 section 6).",
+        ) from None
+    except (UnicodeError, json.JSONDecodeError, RecursionError):
+        # UnicodeDecodeError, UnicodeEncodeError (a lone surrogate escape), invalid syntax,
+        # nesting deeper than the parser goes.
         raise RequestInvalid(
             [Violation("is not valid JSON text in UTF-8", pointer="")], MALFORMED
+        ) from None
+    except ValueError:
+        # The only other ValueError json.loads raises: an integer longer than
+        # sys.get_int_max_str_digits() digits (Python's guard against quadratic conversion).
+        most = sys.get_int_max_str_digits()
+        raise RequestInvalid(
+            [Violation(f"holds an integer of more than {most} digits", pointer="")],
+            f"The request body holds an integer of more than {most} digits.",
         ) from None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import string
+import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -159,13 +160,19 @@ def test_non_json_number_constants_are_400(
 ) -> None:
     body = f'{{"minorUnit":{constant}}}'.encode()
     response = raw_request(live.port, "PATCH", "/currencies/EUR", [auth, MERGE_PATCH], body)
-    assert_problem(response, 400)
+    problem = assert_problem(response, 400)
+    assert problem["detail"] == (
+        f"The request body holds {constant}, which JSON does not have (RFC 8259 section 6)."
+    )
 
 
 def test_an_integer_too_long_to_convert_is_400(live: LiveServer, auth: tuple[str, str]) -> None:
     body = ('{"minorUnit":' + "9" * 5_000 + "}").encode()
     response = raw_request(live.port, "PATCH", "/currencies/EUR", [auth, MERGE_PATCH], body)
-    assert_problem(response, 400)
+    problem = assert_problem(response, 400)
+    # Valid JSON (RFC 8259 sets no limit), refused for its length, and said so.
+    most = sys.get_int_max_str_digits()  # 4300 unless PYTHONINTMAXSTRDIGITS says otherwise
+    assert problem["detail"] == f"The request body holds an integer of more than {most} digits."
 
 
 @pytest.mark.parametrize("body", [b"[]", b'"EUR"', b"null", b"{}"])
