@@ -126,6 +126,24 @@ def test_an_encoded_slash_in_the_raw_path_is_a_400_problem(
     _problem(result, 400)
 
 
+@pytest.mark.parametrize("header", ["If-None-Match", "If-Match"])
+def test_an_entity_tag_with_a_final_newline_is_a_400_problem(
+    handler: Handler, admin: dict[str, str], header: str
+) -> None:
+    # HTTP servers refuse a newline in a field value; an event can still carry one, and
+    # Python's "$" matches before a final newline: the spec's pattern says "(?!\n)".
+    value = '"abc"\n'  # a well-formed list but for the newline
+    method = "GET" if header == "If-None-Match" else "PATCH"
+    event = http_api_v2(
+        method,
+        "/currencies/EUR",
+        headers={**admin, header: value, "Content-Type": "application/merge-patch+json"},
+        body={"symbol": "E"} if method == "PATCH" else None,
+    )
+    problem = _problem(handler(event, CONTEXT), 400)
+    assert problem["errors"][0]["parameter"] == header
+
+
 def test_client_forwarded_port_joined_by_the_gateway_is_answered(handler: Handler) -> None:
     event = http_api_v2("GET", "/health", headers={"x-forwarded-port": "443,80"})
     assert handler(event, CONTEXT)["statusCode"] == 200
