@@ -202,7 +202,7 @@ class Gate:
     ) -> None:
         self.app = app
         self.bounds = InputBounds(app, bounds)
-        self.guard = RequestGuard(app, realm)
+        self.guard = RequestGuard(app, realm, AllowFromSpec(document))
         self.body_limit = BodyLimit(app, max_body_bytes)
         self.documents: ASGIApp = SwaggerUIPolicy(
             InputBounds(

@@ -19,6 +19,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from currency_api.middleware import AllowFromSpec
 from currency_api.problems import (
     PROBLEM_JSON,
     UNEXPECTED,
@@ -169,12 +170,15 @@ class RequestGuard:
       slash, and decoded it would route to another path (Starlette answers a redirect).
     - A body without ``Content-Type``: 415. RFC 9110 section 8.3 lets a recipient treat it as
       ``application/octet-stream``, which no operation consumes (Connexion would guess JSON,
-      validate it, then hand the handler raw bytes: a 500).
+      validate it, then hand the handler raw bytes: a 500). With ``allow`` (the spec's
+      methods per path), only for a method the path takes: any other request is routing's
+      to answer (405 with ``Allow``, or 404), whatever its body.
     """
 
-    def __init__(self, app: ASGIApp, realm: str) -> None:
+    def __init__(self, app: ASGIApp, realm: str, allow: AllowFromSpec | None = None) -> None:
         self.app = app
         self.challenge = f'Bearer realm="{realm}", error="invalid_request"'
+        self.allow = allow
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -196,9 +200,18 @@ class RequestGuard:
             return 400, "Bad Request", "The path must not contain an encoded slash (%2F).", {}
         if scope.get("method") in ("POST", "PUT", "PATCH") and b"content-type" not in names:
             headers = Headers(scope=scope)
-            if headers.get("content-length", "0") != "0" or "transfer-encoding" in headers:
+            has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+            if has_body and self._takes(scope):
                 return 415, "Unsupported Media Type", "The body needs a Content-Type.", {}
         return None
+
+    def _takes(self, scope: Scope) -> bool:
+        """Whether the spec has an operation for this method at this path (True when no
+        ``allow`` was given)."""
+        if self.allow is None:
+            return True
+        found = self.allow.match_scope(scope)
+        return found is not None and str(scope.get("method")) in found[1].split(", ")
 
 
 def raw_path(scope: Scope) -> bytes:

@@ -224,6 +224,18 @@ def test_a_body_without_content_type_is_415(live: LiveServer, auth: tuple[str, s
     assert_problem(response, 415)
 
 
+def test_a_body_without_content_type_to_a_method_the_path_does_not_take_is_routings(
+    live: LiveServer, auth: tuple[str, str]
+) -> None:
+    # The method is wrong whatever the body: 405 with Allow (or 404 for no such path), not a
+    # 415 that would send the caller to fix a header first.
+    response = raw_request(live.port, "POST", "/currencies/EUR", [auth], body_of())
+    assert_problem(response, 405)
+    assert response.headers["Allow"] == "GET, HEAD, PUT, PATCH, DELETE"
+    assert_problem(raw_request(live.port, "PUT", "/currencies", [auth], body_of()), 405)
+    assert_problem(raw_request(live.port, "POST", "/nowhere", [auth], body_of()), 404)
+
+
 # Paths and queries
 
 
