@@ -214,7 +214,14 @@ def section(result: TokenResult) -> list[str]:
         )
     before_wall = result.median("before", "wall")
     step = {name: statistics.median(times) for name, times in result.steps.items()}
-    library = step["jws"] + step["payload"] + step["claims"]
+    # Sums per token, then their median (a sum of medians understates a skewed whole).
+    per_token = list(zip(*(result.steps[name] for name in STEPS if name != "rsa"), strict=True))
+    names = [name for name in STEPS if name != "rsa"]
+    library = statistics.median(
+        sum(t for name, t in zip(names, row, strict=True) if name in ("jws", "payload", "claims"))
+        for row in per_token
+    )
+    whole = statistics.median(sum(row) for row in per_token)
     lines += [
         "",
         f"A miss, step by step (wall, median of {len(result.steps['jws'])} fresh tokens, each "
@@ -227,8 +234,9 @@ def section(result: TokenResult) -> list[str]:
             f"| {STEPS[name]} | {step[name]:.1f} | {step[name] / before_wall:.2f}x |"
             for name in STEPS
         ),
-        f"| PyJWT's steps together (the verification we keep in the library) | {library:.1f} "
-        f"| {library / before_wall:.2f}x |",
+        f"| PyJWT's steps together, per token (the verification we keep in the library) "
+        f"| {library:.1f} | {library / before_wall:.2f}x |",
+        f"| every step together, per token | {whole:.1f} | {whole / before_wall:.2f}x |",
         f"| the target, a third of before | {before_wall / 3:.1f} | 0.33x |",
     ]
     return lines
