@@ -123,11 +123,6 @@ class AllowFromSpec:
                 return template, methods
         return None
 
-    def allowed(self, path: str) -> str | None:
-        """The ``Allow`` value for a request path, or None if no spec path matches it."""
-        found = self.match(path)
-        return None if found is None else found[1]
-
     def match_scope(self, scope: Scope) -> tuple[str, str] | None:
         """:meth:`match` for the request of an ASGI scope (its path below ``root_path``)."""
         path: str = scope["path"]
@@ -135,11 +130,6 @@ class AllowFromSpec:
         if root and path.startswith(root):
             path = path[len(root) :]
         return self.match(path)
-
-    def for_scope(self, scope: Scope) -> str | None:
-        """:meth:`allowed` for the request of an ASGI scope (its path below ``root_path``)."""
-        found = self.match_scope(scope)
-        return None if found is None else found[1]
 
 
 #: An integer as the spec's ``type: integer`` means it in a query: an optional minus and
