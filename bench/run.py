@@ -219,7 +219,11 @@ def targets(
 
 
 def importtime_section(
-    ours: Mapping[str, float], peer: Mapping[str, float], packages: str, top: int = 20
+    ours: Mapping[str, float],
+    peer: Mapping[str, float],
+    packages: str,
+    runs: int,
+    top: int = 20,
 ) -> list[str]:
     """Import time per top-level package, ours beside the peer, and what only one imports."""
     only_ours = {name: ms for name, ms in ours.items() if name not in peer}
@@ -229,8 +233,8 @@ def importtime_section(
         f"### `python -X importtime` of the cold starts ({packages}): ours beside the peer",
         "",
         f"Total import time: ours {sum(ours.values()):.0f} ms, the peer {sum(peer.values()):.0f}"
-        " ms (medians of 3 runs per package; -X importtime adds its own overhead). Imported by "
-        f"both: ours {sum(ours[n] for n in shared):.0f} ms, the peer "
+        f" ms (medians of {runs} runs per package; -X importtime adds its own overhead). "
+        f"Imported by both: ours {sum(ours[n] for n in shared):.0f} ms, the peer "
         f"{sum(peer[n] for n in shared):.0f} ms. Only by ours: {sum(only_ours.values()):.0f} ms; "
         f"only by the peer: {sum(only_peer.values()):.0f} ms. Time spent in each top-level "
         f"package's own modules, the {top} largest of either:",
@@ -285,13 +289,12 @@ def main(argv: list[str] | None = None) -> int:
     cold_results = cold.measure(
         COLD_APPS, args.cold_runs, packages, progress, warm_up=not args.quick
     )
-    imports = {
-        app: cold.importtime(app, packages, runs=1 if args.quick else 3) for app in ("ours", PEER)
-    }
+    import_runs = 1 if args.quick else 3
+    imports = {app: cold.importtime(app, packages, import_runs) for app in ("ours", PEER)}
     shares: dict[str, dict[str, float]] = {}
     ablations: list[ablation.AblationResult] = []
 
-    def profile_layers(modules: Mapping[str, ModuleType], token: str) -> None:
+    def after_warm(modules: Mapping[str, ModuleType], token: str) -> None:
         progress("profiling one warm GET per layer")
         shares.update(layers.measure(modules, token, args.layer_gets))
         progress("switching off, in turn, what ours does that the peer does not")
@@ -300,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     warm_results = warm.measure(
-        WARM_APPS, args.warm_rounds, args.warm_batch, args.warmup, progress, then=profile_layers
+        WARM_APPS, args.warm_rounds, args.warm_batch, args.warmup, progress, then=after_warm
     )
     token_result = verify.measure(args.token_rounds, args.warm_batch, progress)
     progress("local server")
@@ -321,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *server_section(server_results, args.delay_ms),
         "",
-        *importtime_section(imports["ours"], imports[PEER], label),
+        *importtime_section(imports["ours"], imports[PEER], label, import_runs),
     ]
     print("\n".join(body))
     output = args.output or (None if args.quick else ROOT / "bench" / "RESULTS.md")
