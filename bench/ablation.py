@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gc
 import json
+import pkgutil
 import random
 import statistics
 import time
@@ -73,22 +74,12 @@ def _switches() -> dict[str, list[Switch]]:
     }
 
 
-def _target(path: str) -> Any:
-    import importlib
-
-    module_name, _, attribute = path.partition(":")
-    found: Any = importlib.import_module(module_name)
-    for part in filter(None, attribute.split(".")):
-        found = getattr(found, part)
-    return found
-
-
 @contextmanager
 def _switched_off(switches: Sequence[Switch]) -> Iterator[None]:
     """The behaviours' attributes replaced while the block runs, then put back."""
     with ExitStack() as stack:
         for path, attribute, replacement in switches:
-            owner = _target(path)
+            owner = pkgutil.resolve_name(path)
             saved = owner.__dict__[attribute] if attribute in vars(owner) else None
             setattr(owner, attribute, replacement())
             if saved is None:
