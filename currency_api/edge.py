@@ -109,8 +109,8 @@ class Edge:
                 if status == 405:  # routing refused the method: no operation named the route
                     found = self.allow.match_scope(scope)
                     if found is not None:
-                        record.route = record.route or found[0]
-                        allowed = found[1]
+                        record.route = record.route or found.template
+                        allowed = found.allow
                 message["headers"] = self._answer_headers(
                     message.get("headers", ()), status, authenticated, request_id, allowed
                 )

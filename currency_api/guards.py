@@ -211,7 +211,7 @@ class RequestGuard:
         if self.allow is None:
             return True
         found = self.allow.match_scope(scope)
-        return found is not None and str(scope.get("method")) in found[1].split(", ")
+        return found is not None and scope.get("method") in found.methods
 
 
 def raw_path(scope: Scope) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from connexion.uri_parsing import OpenAPIURIParser
 from starlette.datastructures import Headers, MutableHeaders
@@ -101,35 +101,46 @@ class AllowFromSpec:
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         self.document = document
-        self._routes: list[tuple[re.Pattern[str], str, str]] | None = None
+        self._routes: list[tuple[re.Pattern[str], SpecPath]] | None = None
 
-    def _load_routes(self) -> list[tuple[re.Pattern[str], str, str]]:
+    def _load_routes(self) -> list[tuple[re.Pattern[str], SpecPath]]:
         routes = []
         for template, item in self.document.get("paths", {}).items():
-            methods = [m for m in self._METHODS if m in item]
-            if "get" in methods and "head" not in methods:
-                methods.insert(1, "head")
+            methods = [m.upper() for m in self._METHODS if m in item]
+            if "GET" in methods and "HEAD" not in methods:
+                methods.insert(1, "HEAD")
             pattern = re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(template))
-            routes.append((re.compile(pattern), ", ".join(m.upper() for m in methods), template))
+            found = SpecPath(template, ", ".join(methods), frozenset(methods))
+            routes.append((re.compile(pattern), found))
         return routes
 
-    def match(self, path: str) -> tuple[str, str] | None:
-        """The spec's path template that a request path matches and its ``Allow`` value
-        (``("/currencies/{code}", "GET, HEAD, PUT, PATCH, DELETE")``), or None."""
+    def match(self, path: str) -> SpecPath | None:
+        """The spec path that a request path matches, or None."""
         if self._routes is None:
             self._routes = self._load_routes()
-        for pattern, methods, template in self._routes:
+        for pattern, found in self._routes:
             if pattern.fullmatch(path):
-                return template, methods
+                return found
         return None
 
-    def match_scope(self, scope: Scope) -> tuple[str, str] | None:
+    def match_scope(self, scope: Scope) -> SpecPath | None:
         """:meth:`match` for the request of an ASGI scope (its path below ``root_path``)."""
         path: str = scope["path"]
         root = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
         return self.match(path)
+
+
+class SpecPath(NamedTuple):
+    """A path of the spec as :class:`AllowFromSpec` matches it."""
+
+    #: The path template (``/currencies/{code}``).
+    template: str
+    #: The ``Allow`` value (``GET, HEAD, PUT, PATCH, DELETE``).
+    allow: str
+    #: The same methods, upper case.
+    methods: frozenset[str]
 
 
 #: An integer as the spec's ``type: integer`` means it in a query: an optional minus and

@@ -160,7 +160,7 @@ def test_the_answer_headers_in_one_pass_equal_starlettes_mutable_headers(
     scope: Scope = {"type": "http", "path": "/currencies/EUR", "root_path": ""}
     found = app.allow.match_scope(scope)
     assert found is not None  # the spec's /currencies/{code}
-    allowed = found[1]
+    allowed = found.allow
     single = app._answer_headers(
         list(raw), status, authenticated, "req-1", allowed if status == 405 else None
     )
