@@ -281,10 +281,10 @@ class _JoinedFields(Mapping[str, str]):
         return value
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._headers.keys())
+        return iter(dict.fromkeys(self._headers.keys()))  # each name once, as a mapping has it
 
     def __len__(self) -> int:
-        return len(self._headers)
+        return len(set(self._headers.keys()))
 
 
 class SpecJSONBodyValidator(connexion_extensions.CompiledJSONRequestBodyValidator):
