@@ -221,6 +221,16 @@ def section(result: TokenResult) -> list[str]:
         sum(t for name, t in zip(names, row, strict=True) if name in ("jws", "payload", "claims"))
         for row in per_token
     )
+    # The least a miss can cost while PyJWT verifies and the cache is kept: the
+    # library's steps plus the cache's lookup and insert, nothing of ours besides.
+    floor = statistics.median(
+        sum(
+            t
+            for name, t in zip(names, row, strict=True)
+            if name in ("jws", "payload", "claims", "lookup", "insert")
+        )
+        for row in per_token
+    )
     whole = statistics.median(sum(row) for row in per_token)
     lines += [
         "",
@@ -236,6 +246,9 @@ def section(result: TokenResult) -> list[str]:
         ),
         f"| PyJWT's steps together, per token (the verification we keep in the library) "
         f"| {library:.1f} | {library / before_wall:.2f}x |",
+        f"| PyJWT's steps and the cache's lookup and insert, per token (the least a miss "
+        f"costs with PyJWT verifying and the cache kept) | {floor:.1f} "
+        f"| {floor / before_wall:.2f}x |",
         f"| every step together, per token | {whole:.1f} | {whole / before_wall:.2f}x |",
         f"| the target, a third of before | {before_wall / 3:.1f} | 0.33x |",
     ]
