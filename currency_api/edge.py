@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from currency_api.bounds import Bounds, InputBounds
 from currency_api.guards import RequestGuard, lower_media_type
+from currency_api.lambda_events import PATH_PREFIX
 from currency_api.logs import (
     REQUEST_ID_HEADER,
     SCOPE_KEY,
@@ -224,13 +225,11 @@ class Gate:
         path: str = scope["path"]
         root = scope.get("root_path", "")
         below = path[len(root) :] if root and path.startswith(root) else path
-        if (
-            below in SPEC_PATHS
-            or path in SPEC_PATHS
-            or below == UI_PATH
-            or below.startswith(UI_PATH + "/")
-        ):
+        if below in SPEC_PATHS or path in SPEC_PATHS:
             await self.documents(scope, receive, send)
+            return
+        if below == UI_PATH or below.startswith(UI_PATH + "/"):
+            await self.documents(_under_stage(scope), receive, send)
             return
         refusal = self.bounds.refusal(scope) or self.guard.refusal(scope)
         if refusal is not None:
@@ -238,3 +237,19 @@ class Gate:
             return
         lower_media_type(scope)
         await self.body_limit(scope, receive, send)
+
+
+def _under_stage(scope: Scope) -> Scope:
+    """``scope`` as Swagger UI must see it on Lambda behind a named API Gateway stage: the stage
+    prefix the adapter took off (``/prod``, :data:`lambda_events.PATH_PREFIX`) as the mount
+    point, ``root_path``, and in front of ``path``, as ASGI describes an app mounted below a
+    path (ASGI HTTP scope: ``path`` includes ``root_path``). Swagger UI's redirect of ``/ui``
+    and its page's spec URL are made from ``root_path``, so they keep the stage; without a
+    prefix (uvicorn, the ``$default`` stage) ``scope`` is returned as it is.
+    """
+    event = scope.get("aws.event")
+    prefix = event.get(PATH_PREFIX) if isinstance(event, dict) else None
+    if not isinstance(prefix, str) or not prefix:
+        return scope
+    root = scope.get("root_path", "")
+    return {**scope, "root_path": prefix + root, "path": prefix + scope["path"]}

@@ -115,6 +115,34 @@ def test_the_201_location_keeps_the_stage_of_a_rest_api(
     assert headers["location"] == "/prod/currencies/QRS"
 
 
+@pytest.mark.parametrize(("stage", "prefix"), [("$default", ""), ("prod", "/prod"), ("ui", "/ui")])
+def test_swagger_ui_keeps_the_stage_of_an_http_api(
+    handler: Handler, stage: str, prefix: str
+) -> None:
+    redirect = handler(http_api_v2("GET", "/ui", stage=stage), CONTEXT)
+    assert redirect["statusCode"] == 307, redirect
+    assert redirect["headers"]["location"] == f"{prefix}/ui/"
+    page = handler(http_api_v2("GET", "/ui/", stage=stage), CONTEXT)
+    assert page["statusCode"] == 200, page
+    # The page fetches the spec from where the caller reaches it.
+    assert f'"{prefix}/openapi.json"' in page["body"]
+    assert "frame-ancestors 'none'" in page["headers"]["content-security-policy"]
+    script = handler(http_api_v2("GET", "/ui/swagger-ui-bundle.js", stage=stage), CONTEXT)
+    assert script["statusCode"] == 200, script["statusCode"]
+    spec = handler(http_api_v2("GET", "/openapi.json", stage=stage), CONTEXT)
+    assert spec["statusCode"] == 200, spec["statusCode"]
+
+
+def test_swagger_ui_keeps_the_stage_of_a_rest_api(handler: Handler) -> None:
+    redirect = handler(rest_api_v1("GET", "/ui"), CONTEXT)
+    assert redirect["statusCode"] == 307, redirect
+    headers = {name.lower(): value for name, value in redirect["headers"].items()}
+    assert headers["location"] == "/prod/ui/"
+    page = handler(rest_api_v1("GET", "/ui/"), CONTEXT)
+    assert page["statusCode"] == 200, page
+    assert '"/prod/openapi.json"' in page["body"]
+
+
 def test_a_host_header_of_the_callers_choice_is_never_echoed(
     handler: Handler, admin: dict[str, str]
 ) -> None:
