@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import collections.abc
+import contextlib
 import copy
 import functools
 import logging
+import re
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -742,6 +744,38 @@ class OnceRequestValidationOperation(RequestValidationOperation):  # type: ignor
             plans[mime_type] = plan
         return plan
 
+    def prime(self) -> int:
+        """Do now what this operation's first requests would do: build its parameter
+        validator and body plans, generate the fastjsonschema check and build the jsonschema
+        validator of every parameter schema and of the body schema of each media type it
+        consumes, and compile each of their ``pattern`` regular expressions (Python's ``re``
+        keeps compiled patterns; jsonschema's ``pattern`` reads that cache). The very schema
+        objects the requests pass are primed, so the caches keyed by their identity hit.
+
+        For SnapStart's before-snapshot hook: what is done here is in the snapshot, so no
+        restored environment pays it (a body check is 1-60 ms to generate, the first
+        ``pattern`` with large Unicode classes up to 20 ms to compile). Returns the number
+        of schemas primed.
+        """
+        _uri_parser, parameter_validator, _consumes = self._build()
+        schemas: list[tuple[Mapping[str, Any], Any]] = [
+            (param.get("schema", param), Draft4Validator)
+            for params in parameter_validator.parameters.values()
+            for param in params
+        ]
+        for media_type in self._operation.consumes or ():
+            schema, body_validator, _nullable = self._body_plan(media_type.lower())
+            if schema and body_validator is not None:
+                schemas.append((schema, Draft4RequestValidator))
+        for schema, cls in schemas:
+            accepts(schema, None)  # generates and keeps the check (None is refused)
+            compiled(schema, cls)
+            for pattern in _patterns(schema):
+                # A "pattern" member of an example or default value may hold any string.
+                with contextlib.suppress(re.error):
+                    re.compile(pattern)
+        return len(schemas)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         uri_parser, parameter_validator, _ = self._build()
         parameter_validator.validate(scope)
@@ -769,6 +803,40 @@ class OnceRequestValidationOperation(RequestValidationOperation):  # type: ignor
                 receive, scope = await validator.wrap_receive(receive, scope=scope)
 
         await self.next_app(scope, receive, send)
+
+
+def _patterns(schema: Any) -> Iterator[str]:
+    """Every string under a ``pattern`` key anywhere in ``schema`` (a resolved schema: no
+    ``$ref`` is followed)."""
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "pattern" and isinstance(value, str):
+                yield value
+            else:
+                yield from _patterns(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from _patterns(item)
+
+
+def prime_request_validation(middleware: ConnexionMiddleware) -> int:
+    """:meth:`OnceRequestValidationOperation.prime` for every operation of every API of the
+    request validation layer of ``middleware``'s built stack; the number of schemas primed.
+
+    Raises:
+        RuntimeError: the stack is not built yet (Connexion builds it at the first request).
+    """
+    if middleware.middleware_stack is None:
+        raise RuntimeError("the middleware stack is built at the first request")
+    primed = 0
+    for layer in middleware.middleware_stack:
+        if isinstance(layer, OnceRequestValidationMiddleware):
+            for apis in layer.apis.values():
+                for api in apis:
+                    for operation in api.operations.values():
+                        if isinstance(operation, OnceRequestValidationOperation):
+                            primed += operation.prime()
+    return primed
 
 
 class OnceRequestValidationAPI(RequestValidationAPI):  # type: ignore[misc]

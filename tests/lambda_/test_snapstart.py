@@ -7,8 +7,10 @@ import time
 from types import ModuleType
 from typing import Any
 
+import pytest
 from snapshot_restore_py import get_after_restore, get_before_snapshot
 
+from currency_api import connexion_extensions
 from currency_api.store import CurrencyStore
 from tests.conftest import euro
 from tests.lambda_.conftest import Handler
@@ -101,3 +103,54 @@ def test_priming_is_refused_like_any_forged_token(lambda_module: ModuleType) -> 
     result = adapter(event, CONTEXT)
     assert result["statusCode"] == 401
     assert 'error="invalid_token"' in result["headers"]["www-authenticate"]
+
+
+def _traffic(handler: Handler, admin: dict[str, str]) -> list[int]:
+    """One of every kind of request with a body or parameters, valid and invalid, the
+    statuses answered."""
+    merge = {**admin, "Content-Type": "application/merge-patch+json"}
+    events = [
+        http_api_v2("POST", "/currencies", headers=admin, body=euro(code="XPR")),
+        http_api_v2("GET", "/currencies", headers=admin, query=[("limit", "5")]),
+        http_api_v2("GET", "/currencies/XPR", headers=admin),
+        http_api_v2("PATCH", "/currencies/XPR", headers=merge, body={"symbol": "\u20ac"}),
+        http_api_v2("PUT", "/currencies/XPR", headers=admin, body=euro(code="XPR")),
+        http_api_v2("PATCH", "/currencies/XPR", headers=merge, body={"name": "\u0007"}),
+        http_api_v2("GET", "/currencies", headers=admin, query=[("limit", "x")]),
+        http_api_v2("DELETE", "/currencies/XPR", headers=admin),
+    ]
+    return [handler(event, CONTEXT)["statusCode"] for event in events]
+
+
+EXPECTED = [201, 200, 200, 200, 200, 400, 400, 204]
+
+
+@pytest.fixture
+def generated(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The schemas whose fastjsonschema check is generated from now on."""
+    calls: list[object] = []
+    generate = connexion_extensions._fast_check
+
+    def counting(schema: Any) -> Any:
+        calls.append(schema)
+        return generate(schema)
+
+    monkeypatch.setattr(connexion_extensions, "_fast_check", counting)
+    return calls
+
+
+def test_before_snapshot_generates_every_check_the_first_requests_would(
+    lambda_module: ModuleType, handler: Handler, admin: dict[str, str], generated: list[object]
+) -> None:
+    _run(get_before_snapshot(), lambda_module.before_snapshot)
+    assert len(generated) >= 7  # every operation's parameters and bodies
+    generated.clear()
+    assert _traffic(handler, admin) == EXPECTED
+    assert generated == []  # nothing left for a restored environment to generate
+
+
+def test_without_priming_the_first_requests_generate_their_checks(
+    lambda_module: ModuleType, handler: Handler, admin: dict[str, str], generated: list[object]
+) -> None:
+    assert _traffic(handler, admin) == EXPECTED
+    assert generated  # the bodies' checks, at their first use

@@ -117,3 +117,19 @@ def test_a_remembered_string_is_what_the_check_accepts(monkeypatch: pytest.Monke
     for _ in range(5):
         assert ce.accepts_once_used(schema, "USD", after=1) is True
     assert calls == ["USD", "USD"]  # at generation, then once more: then remembered
+
+
+def test_priming_finds_every_pattern_and_only_patterns() -> None:
+    from currency_api.connexion_extensions import _patterns
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            # A property named "pattern" is a schema, not a regular expression.
+            "pattern": {"type": "string", "pattern": "^x$"},
+            "tags": {"type": "array", "items": [{"pattern": "^t"}]},
+        },
+        "anyOf": [{"pattern": "^a"}, {"minLength": 1}],
+    }
+    assert sorted(_patterns(schema)) == ["^[A-Z]{3}$", "^a", "^t", "^x$"]
