@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Final
 
-from bench import ablation, cold, layers, server, verify, warm
+from bench import ablation, cold, layers, server, snapstart, verify, warm
 from bench.bundle import bundle
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -293,12 +293,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layer-gets", type=int, default=2000)
     parser.add_argument("--ablation-rounds", type=int, default=40)
     parser.add_argument("--ablation-batch", type=int, default=40)
+    parser.add_argument("--snapstart-runs", type=int, default=10)
     args = parser.parse_args(argv)
     if args.quick:
         args.cold_runs, args.warm_rounds, args.warm_batch, args.warmup = 1, 1, 3, 3
         args.server_seconds, args.server_rounds = 0.2, 1
         args.token_rounds, args.layer_gets = 1, 20
         args.ablation_rounds, args.ablation_batch = 1, 3
+        args.snapstart_runs = 1
 
     def progress(message: str) -> None:
         print(f"bench: {message}", file=sys.stderr, flush=True)
@@ -311,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     cold_results = cold.measure(
         COLD_APPS, args.cold_runs, packages, progress, warm_up=not args.quick
     )
+    snapstart_results = snapstart.measure(("ours", PEER), args.snapstart_runs, packages, progress)
     import_runs = 1 if args.quick else 3
     imports = {app: cold.importtime(app, packages, import_runs) for app in ("ours", PEER)}
     shares: dict[str, dict[str, float]] = {}
@@ -335,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         *targets(cold_results, warm_results, server_results),
         "",
         *cold_section(cold_results, label),
+        "",
+        *snapstart.section(snapstart_results, NAMES),
         "",
         *warm_section(warm_results),
         "",

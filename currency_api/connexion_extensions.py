@@ -819,9 +819,11 @@ def _patterns(schema: Any) -> Iterator[str]:
             yield from _patterns(item)
 
 
-def prime_request_validation(middleware: ConnexionMiddleware) -> int:
-    """:meth:`OnceRequestValidationOperation.prime` for every operation of every API of the
-    request validation layer of ``middleware``'s built stack; the number of schemas primed.
+def prime_operations(middleware: ConnexionMiddleware) -> int:
+    """Do now, for every operation of ``middleware``'s built stack, what its first requests
+    would: :meth:`OnceRequestValidationOperation.prime` in the request validation layer, and
+    the handler's :attr:`OnceAsyncOperation.plan` in the app. Returns the number of request
+    schemas primed.
 
     Raises:
         RuntimeError: the stack is not built yet (Connexion builds it at the first request).
@@ -830,12 +832,15 @@ def prime_request_validation(middleware: ConnexionMiddleware) -> int:
         raise RuntimeError("the middleware stack is built at the first request")
     primed = 0
     for layer in middleware.middleware_stack:
-        if isinstance(layer, OnceRequestValidationMiddleware):
-            for apis in layer.apis.values():
-                for api in apis:
-                    for operation in api.operations.values():
-                        if isinstance(operation, OnceRequestValidationOperation):
-                            primed += operation.prime()
+        if not isinstance(layer, OnceRequestValidationMiddleware | OnceAsyncASGIApp):
+            continue
+        for apis in layer.apis.values():
+            for api in apis:
+                for operation in api.operations.values():
+                    if isinstance(operation, OnceRequestValidationOperation):
+                        primed += operation.prime()
+                    elif isinstance(operation, OnceAsyncOperation):
+                        _ = operation.plan  # built and kept (a cached property)
     return primed
 
 

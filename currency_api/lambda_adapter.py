@@ -19,7 +19,7 @@ from mangum.adapter import DEFAULT_TEXT_MIME_TYPES, HANDLERS
 from currency_api import lambda_events
 from currency_api.app import create_app
 from currency_api.auth import Authenticator
-from currency_api.connexion_extensions import prime_request_validation
+from currency_api.connexion_extensions import prime_operations
 from currency_api.metrics import RequestMetrics
 from currency_api.problems import DomainError
 from currency_api.settings import Settings, SettingsError
@@ -113,10 +113,10 @@ class LambdaAdapter:
         its middleware stack on the first request); sends ``GET /currencies/XXX`` with a token
         that names a real key but carries a wrong signature, so token parsing, the RSA check
         and the 401 problem path run (the request is refused: nothing is read or written);
-        generates every operation's parameter and body checks, which no priming request
-        reaches (validation runs after the token check; see
-        :func:`connexion_extensions.prime_request_validation`: without it the first
-        ``PATCH`` after a restore paid 40-60 ms for them here);
+        generates every operation's parameter and body checks and builds its handler's call
+        plan, which no priming request reaches (validation runs after the token check; see
+        :func:`connexion_extensions.prime_operations`: without it the first ``PATCH`` after a
+        restore paid 40-60 ms for them here);
         reads a code nobody stores through the store, so botocore loads its endpoint rules,
         serializers and parsers. Then closes the DynamoDB connection pool: a TCP connection
         cannot survive the snapshot. A failure is logged, never raised, so priming never
@@ -132,7 +132,7 @@ class LambdaAdapter:
                 token = unverifiable_token(kid)
                 self(priming_event(f"/currencies/{PRIMING_CODE}", token), context)
         try:
-            primed = prime_request_validation(self.app.middleware)
+            primed = prime_operations(self.app.middleware)
             logger.info("primed the checks of %d request schemas", primed)
         except Exception as exc:  # priming must not fail the publish
             logger.warning("priming the request checks failed: %s", type(exc).__name__)

@@ -39,6 +39,7 @@ def test_bench_runs_end_to_end_and_prints_every_section(tmp_path: Path) -> None:
     assert "## This run" in written
     assert "### Token verification alone" in written
     assert "layer by layer" in written
+    assert "### After a SnapStart restore: the first request of each kind" in written
     assert "A miss, step by step" in written
     assert "the least a miss costs with PyJWT verifying and the cache kept" in written
     assert "| ours with all of them off, vs the peer |" in written
