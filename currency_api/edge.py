@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Final
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from currency_api.bounds import Bounds, InputBounds
-from currency_api.guards import RequestGuard, lower_media_type
+from currency_api.guards import RequestGuard, lower_media_type, raw_path
 from currency_api.lambda_events import PATH_PREFIX
 from currency_api.logs import (
     REQUEST_ID_HEADER,
@@ -245,11 +245,18 @@ def _under_stage(scope: Scope) -> Scope:
     point, ``root_path``, and in front of ``path``, as ASGI describes an app mounted below a
     path (ASGI HTTP scope: ``path`` includes ``root_path``). Swagger UI's redirect of ``/ui``
     and its page's spec URL are made from ``root_path``, so they keep the stage; without a
-    prefix (uvicorn, the ``$default`` stage) ``scope`` is returned as it is.
+    prefix (uvicorn, the ``$default`` stage) ``scope`` is returned as it is. The prefix is one
+    :func:`currency_api.lambda_adapter.normalize` found safe to send back (ASCII, no ``%``).
     """
     event = scope.get("aws.event")
     prefix = event.get(PATH_PREFIX) if isinstance(event, dict) else None
     if not isinstance(prefix, str) or not prefix:
         return scope
-    root = scope.get("root_path", "")
-    return {**scope, "root_path": prefix + root, "path": prefix + scope["path"]}
+    return {
+        **scope,
+        "root_path": prefix + scope.get("root_path", ""),
+        "path": prefix + scope["path"],
+        # The path as received, with the prefix too (as uvicorn gives it under a root_path):
+        # what removes root_path from one must find it in the other.
+        "raw_path": prefix.encode() + raw_path(scope),
+    }

@@ -115,7 +115,9 @@ def test_the_201_location_keeps_the_stage_of_a_rest_api(
     assert headers["location"] == "/prod/currencies/QRS"
 
 
-@pytest.mark.parametrize(("stage", "prefix"), [("$default", ""), ("prod", "/prod"), ("ui", "/ui")])
+@pytest.mark.parametrize(
+    ("stage", "prefix"), [("$default", ""), ("prod", "/prod"), ("ui", "/ui"), ("u", "/u")]
+)
 def test_swagger_ui_keeps_the_stage_of_an_http_api(
     handler: Handler, stage: str, prefix: str
 ) -> None:
@@ -131,6 +133,47 @@ def test_swagger_ui_keeps_the_stage_of_an_http_api(
     assert script["statusCode"] == 200, script["statusCode"]
     spec = handler(http_api_v2("GET", "/openapi.json", stage=stage), CONTEXT)
     assert spec["statusCode"] == 200, spec["statusCode"]
+
+
+@pytest.mark.parametrize("stage", ["prod", "ui", "u"])
+def test_swagger_ui_under_a_stage_refuses_what_it_refuses_on_default(
+    handler: Handler, stage: str
+) -> None:
+    for method, path in [("POST", "/ui/x/"), ("OPTIONS", "/ui//"), ("GET", "/ui/x/")]:
+        on_default = handler(http_api_v2(method, path), CONTEXT)
+        staged = handler(http_api_v2(method, path, stage=stage), CONTEXT)
+        assert staged["statusCode"] == on_default["statusCode"], (method, path, staged)
+        assert staged["headers"].get("allow") == on_default["headers"].get("allow")
+
+
+@pytest.mark.parametrize(
+    "public",
+    [
+        "//evil.example/ui",  # would be an off-site redirect
+        '/x",a:alert(1),b:"/ui',  # would be script in the page
+        "/../ui",
+        "/a%2Fb/ui",
+    ],
+)
+def test_a_path_prefix_no_gateway_sends_is_never_sent_back(handler: Handler, public: str) -> None:
+    event = rest_api_v1("GET", "/ui")
+    event["requestContext"]["path"] = public
+    redirect = handler(event, CONTEXT)
+    assert redirect["statusCode"] == 307, redirect
+    headers = {name.lower(): value for name, value in redirect["headers"].items()}
+    assert headers["location"] == "/ui/"
+    page_event = rest_api_v1("GET", "/ui/")
+    page_event["requestContext"]["path"] = public + "/"
+    page = handler(page_event, CONTEXT)
+    assert '"/openapi.json"' in page["body"]
+    assert "evil" not in page["body"]
+    assert "alert" not in page["body"]
+
+
+def test_an_http_api_stage_no_gateway_names_is_left_in_the_path(handler: Handler) -> None:
+    result = handler(http_api_v2("GET", "/ui", stage='x"'), CONTEXT)
+    assert result["statusCode"] == 404, result  # /x"/ui: no route, and nothing sent back
+    assert "location" not in result["headers"]
 
 
 def test_swagger_ui_keeps_the_stage_of_a_rest_api(handler: Handler) -> None:
