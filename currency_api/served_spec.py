@@ -49,7 +49,7 @@ def lambda_server_url(scope: Mapping[str, Any]) -> str | None:
 
 
 class SpecServers:
-    """ASGI middleware: GET /openapi.json and /openapi.yaml, naming the real server."""
+    """ASGI middleware: GET (and HEAD) /openapi.json and /openapi.yaml, naming the real server."""
 
     def __init__(
         self, app: ASGIApp, document: Mapping[str, Any], public_url: str | None = None
@@ -81,7 +81,7 @@ class SpecServers:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path") if scope["type"] == "http" else None
-        if path not in (JSON_PATH, YAML_PATH) or scope.get("method") != "GET":
+        if path not in (JSON_PATH, YAML_PATH) or scope.get("method") not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
         body = self.body(self.server_url(scope), str(path))

@@ -58,7 +58,10 @@ def _matches(if_none_match: str, etag: str) -> bool:
 
 
 class SpecDocumentCache:
-    """Answers ``GET`` of :data:`SPEC_PATHS` from the documents already built."""
+    """Answers ``GET`` and ``HEAD`` of :data:`SPEC_PATHS` from the documents already built:
+    a ``HEAD`` gets the very header fields of the ``GET`` (RFC 9110 section 9.3.2), its
+    ``Content-Length`` and ``ETag`` included; the server (uvicorn, or the Lambda adapter)
+    leaves the content out."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -69,7 +72,7 @@ class SpecDocumentCache:
         root = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
-        if path not in SPEC_PATHS or scope.get("method") != "GET":
+        if path not in SPEC_PATHS or scope.get("method") not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
         key = (path, *_server_key(scope))

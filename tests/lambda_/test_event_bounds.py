@@ -227,6 +227,25 @@ def test_swagger_ui_on_lambda_does_not_persist_the_pasted_token(handler: Handler
 
 
 @pytest.mark.parametrize("stage", ["$default", "prod"])
+def test_head_of_the_spec_documents_sends_the_header_fields_of_get(
+    handler: Handler, stage: str
+) -> None:
+    for path in ("/openapi.json", "/openapi.yaml"):
+        head = handler(http_api_v2("HEAD", path, stage=stage), CONTEXT)  # before any GET
+        get = handler(http_api_v2("GET", path, stage=stage), CONTEXT)
+        assert head["statusCode"] == get["statusCode"] == 200, head
+        assert head["body"] == ""
+        for name in ("content-type", "content-length", "etag", "cache-control"):
+            assert head["headers"][name] == get["headers"][name], name
+        assert int(get["headers"]["content-length"]) == len(get["body"].encode())
+        again = {"if-none-match": get["headers"]["etag"]}
+        assert (
+            handler(http_api_v2("HEAD", path, stage=stage, headers=again), CONTEXT)["statusCode"]
+            == 304
+        )
+
+
+@pytest.mark.parametrize("stage", ["$default", "prod"])
 def test_the_spec_documents_are_conditional_on_lambda(handler: Handler, stage: str) -> None:
     for path in ("/openapi.json", "/openapi.yaml"):
         first = handler(http_api_v2("GET", path, stage=stage), CONTEXT)

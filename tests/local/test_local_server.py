@@ -113,6 +113,17 @@ def test_served_spec_names_the_url_serve_prints_as_its_server(server: LocalServe
         ]
 
 
+def test_head_of_the_spec_documents_sends_the_header_fields_of_get(server: LocalServer) -> None:
+    for path in ("/openapi.json", "/openapi.yaml"):
+        head = httpx.head(f"{server.base}{path}")
+        get = httpx.get(f"{server.base}{path}")
+        assert head.status_code == get.status_code == 200
+        assert head.content == b""
+        for name in ("content-type", "content-length", "etag", "cache-control"):
+            assert head.headers[name] == get.headers[name], name
+        assert int(get.headers["content-length"]) == len(get.content)
+
+
 def test_request_formed_as_swagger_ui_sends_it_succeeds(server: LocalServer) -> None:
     # What Swagger UI's "Try it out" sends for GET /currencies/{code} once a token is pasted
     # under bearerAuth: the accept header of the response media type and the bearer header.
