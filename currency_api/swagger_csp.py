@@ -16,11 +16,14 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
+from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from currency_api.problems import PROBLEM_JSON, send_problem
 
 #: Where create_app mounts Swagger UI.
 UI_PATH: Final = "/ui"
@@ -89,14 +92,24 @@ class SwaggerUIPolicy:
             await self.app(scope, receive, send)
             return
         start: Message | None = None
+        refused: Message | None = None
         chunks: list[bytes] = []
 
         async def send_with_policy(message: Message) -> None:
-            nonlocal start
+            nonlocal start, refused
+            if refused is not None:  # the plain-text error's body: replaced, once complete
+                if message["type"] == "http.response.body" and not message.get("more_body"):
+                    await _send_as_problem(send, refused)
+                return
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers["x-frame-options"] = "DENY"
                 headers["referrer-policy"] = "no-referrer"
+                if message["status"] >= 400 and not headers.get("content-type", "").startswith(
+                    PROBLEM_JSON
+                ):
+                    refused = message
+                    return
                 if not headers.get("content-type", "").startswith("text/html"):
                     headers["content-security-policy"] = FILE_POLICY
                     await send(message)
@@ -116,3 +129,26 @@ class SwaggerUIPolicy:
             await send({"type": "http.response.body", "body": html})
 
         await self.app(scope, receive, send_with_policy)
+
+
+#: What Starlette's file responses refuse in plain text, said as problem details: a ``Range``
+#: header they cannot parse (400) or that lies outside the file (416, RFC 9110 section 15.5.17).
+_FILE_REFUSALS: Final = {
+    400: "The Range header is not a byte range of this file (RFC 9110 section 14.1.2).",
+    416: "The range is outside the file; Content-Range gives its length.",
+}
+
+
+async def _send_as_problem(send: Send, start: Message) -> None:
+    """Answer the refusal whose start message is ``start`` as problem+json, keeping its status
+    and the header fields that describe it (``Content-Range``, ``Allow``) and the policy's."""
+    status = int(start["status"])
+    kept = {
+        name.decode("latin-1"): value.decode("latin-1")
+        for name, value in start.get("headers", [])
+        if name.lower()
+        in (b"content-range", b"allow", b"x-frame-options", b"referrer-policy", b"www-authenticate")
+    }
+    kept["content-security-policy"] = FILE_POLICY
+    detail = _FILE_REFUSALS.get(status, "Swagger UI has no answer for this request.")
+    await send_problem(send, status, HTTPStatus(status).phrase, detail, kept)

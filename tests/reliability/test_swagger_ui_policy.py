@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 
 import pytest
@@ -71,3 +72,23 @@ def test_the_api_itself_carries_no_swagger_policy(live: LiveServer) -> None:
 def test_a_local_run_persists_the_pasted_token(live: LiveServer) -> None:
     config = raw_request(live.port, "GET", "/ui/swagger-ui-config.json").json()
     assert config["persistAuthorization"] is True
+
+
+@pytest.mark.parametrize(
+    ("range_value", "status"), [("bytes=99999999-", 416), ("bytes=abc", 400), ("items=0-1", 400)]
+)
+def test_a_range_swagger_ui_files_cannot_serve_is_refused_as_a_problem(
+    live: LiveServer, range_value: str, status: int
+) -> None:
+    # Starlette's file responses refuse these in text/plain; every error of ours is a problem.
+    response = raw_request(live.port, "GET", "/ui/swagger-ui.css", headers=[("Range", range_value)])
+    assert response.status == status
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = json.loads(response.body)
+    assert problem["status"] == status
+    assert response.headers["x-frame-options"] == "DENY"
+    if status == 416:
+        assert response.headers["content-range"].startswith("bytes */")
+    served = raw_request(live.port, "GET", "/ui/swagger-ui.css", headers=[("Range", "bytes=0-9")])
+    assert served.status == 206
+    assert len(served.body) == 10
