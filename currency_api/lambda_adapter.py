@@ -91,16 +91,22 @@ class LambdaAdapter:
             # non-numeric x-forwarded-port, a null requestContext.identity, ...).
             logger.warning("malformed HTTP event: %s", type(exc).__name__)
             return lambda_events.bad_request("it is not a valid HTTP request event")
-        if result.get("statusCode") in (204, 304):
-            # No content, so no media type (RFC 9110 sections 15.3.5, 15.4.5): the app sends
-            # none (currency_api.edge), but Mangum's API Gateway handlers add
-            # ``application/json`` to any answer without one.
-            headers = result.get("headers")
-            if isinstance(headers, dict) and "content-type" in headers:
-                result = {
-                    **result,
-                    "headers": {k: v for k, v in headers.items() if k != "content-type"},
-                }
+        # No content, so no media type (RFC 9110 sections 15.3.5, 15.4.5): the app sends none
+        # (currency_api.edge; Swagger UI's redirect of /ui), but Mangum's API Gateway handlers
+        # add ``application/json`` to any answer without one, and no JSON text is empty.
+        headers = result.get("headers")
+        if (
+            isinstance(headers, dict)
+            and "content-type" in headers
+            and (
+                result.get("statusCode") in (204, 304)
+                or (result.get("body") == "" and headers["content-type"] == "application/json")
+            )
+        ):
+            result = {
+                **result,
+                "headers": {k: v for k, v in headers.items() if k != "content-type"},
+            }
         if _method(event) == "HEAD":
             # A HEAD answer has no content (RFC 9110 section 9.3.2); the headers, including
             # Content-Length, stay those GET would send. uvicorn drops the body itself; on
