@@ -97,6 +97,12 @@ class Edge:
         record = AccessRecord(request_id, shown(scope.get("method", ""), 16), aws_request_id)
         scope[SCOPE_KEY] = record
         scope.update(self.values)
+        # Connexion's routing hands a shallow copy of the scope on and records the matched
+        # operation in its "extensions" (ASGI: optional; uvicorn sends one, Mangum none): only
+        # a dict the copy shares with this scope carries it back to the exception handlers
+        # outside routing (the 415's accepted media types).
+        if "extensions" not in scope:
+            scope["extensions"] = {}
         authenticated = b"authorization" in [name for name, _ in scope.get("headers", ())]
         status = 500
         started = False

@@ -60,6 +60,26 @@ def test_if_match_lists_joined_by_the_gateway_are_bounded_in_all(
     problem_of(handler(event, CONTEXT), 400)
 
 
+@pytest.mark.parametrize(
+    ("path", "method", "accepted"),
+    [
+        ("/currencies", "POST", "application/json"),
+        ("/currencies/EUR", "PATCH", "application/merge-patch+json"),
+        ("/currencies/EUR", "PUT", "application/json"),
+    ],
+)
+def test_a_wrong_media_type_is_a_415_naming_what_the_operation_takes(
+    handler: Handler, admin: dict[str, str], path: str, method: str, accepted: str
+) -> None:
+    # As over HTTP (tests/integration/test_framework_problems.py): Mangum's scope has no
+    # "extensions", where Connexion's routing leaves the operation for the 415's handler.
+    wrong = "application/json" if method == "PATCH" else "text/plain"
+    event = http_api_v2(method, path, headers={**admin, "content-type": wrong}, body={"a": 1})
+    problem = problem_of(handler(event, CONTEXT), 415)
+    assert problem["detail"] == f"The media type '{wrong}' is not accepted; send {accepted}."
+    assert problem["errors"][0]["detail"] == f"must be {accepted}"
+
+
 def test_a_30_kb_content_type_is_a_short_415(handler: Handler, admin: dict[str, str]) -> None:
     headers = {**admin, "content-type": "application/" + "x" * 30_000}
     event = http_api_v2("POST", "/currencies", headers=headers, body=euro())
