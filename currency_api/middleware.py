@@ -84,7 +84,7 @@ class BodyLimit:
 
     async def _too_large(self, send: Send) -> None:
         detail = f"The body is larger than {self.max_bytes} bytes."
-        await send_problem(send, 413, "Payload Too Large", detail, {"connection": "close"})
+        await send_problem(send, 413, "Content Too Large", detail, {"connection": "close"})
 
 
 class AllowFromSpec:

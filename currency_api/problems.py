@@ -198,7 +198,7 @@ class UnknownCursor(DomainError):
 
 class PayloadTooLarge(DomainError):
     status = 413
-    title = "Payload Too Large"
+    title = "Content Too Large"  # RFC 9110 section 15.5.14 (RFC 7231 said "Payload")
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"The body is larger than {limit} bytes.")
