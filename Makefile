@@ -36,6 +36,7 @@ $(UV):
 	  "Install it (pyenv install $(PYTHON_VERSION), or your OS package python$(PYTHON_VERSION))" \
 	  "or pass PYTHON313=/path/to/python$(PYTHON_VERSION)." >&2; exit 1; }
 	$(PYTHON313) -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+	  --root-user-action=ignore \
 	  --target $(UV_HOME) uv==$(UV_VERSION) || { echo "error: could not install uv $(UV_VERSION) from PyPI" \
 	  "with $(PYTHON313) -m pip; install it by hand into $(UV_HOME) (pip install --target $(UV_HOME) uv==$(UV_VERSION))." >&2; exit 1; }
 	@touch $@
