@@ -62,10 +62,27 @@ def package_of(app: str) -> str:
     return app.partition("_")[0]
 
 
-def child_command(app: str, event_file: Path, packages: Packages, *extra: str) -> list[str]:
-    """The command of one cold run; with packages, ``-S`` keeps the venv off the path."""
+def child_command(
+    app: str, event_file: Path, packages: Packages, *extra: str, child: Path = CHILD
+) -> list[str]:
+    """The command of one run of ``child``; with packages, ``-S`` keeps the venv off the path."""
     flags = ["-S"] if packages is not None else []
-    return [sys.executable, *flags, *extra, str(CHILD), app, str(event_file)]
+    return [sys.executable, *flags, *extra, str(child), app, str(event_file)]
+
+
+def run_child(command: Sequence[str], env: Mapping[str, str], what: str) -> dict[str, Any]:
+    """Run one child process; the JSON report it printed last.
+
+    Raises:
+        RuntimeError: the process failed (``what`` names the run, with its stderr's end).
+    """
+    done = subprocess.run(
+        list(command), env=dict(env), capture_output=True, text=True, timeout=120, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{done.stderr[-4000:]}")
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
 
 
 def child_env(app: str, jwks_url: str, packages: Packages) -> dict[str, str]:
@@ -82,17 +99,11 @@ def run_once(app: str, event_file: Path, jwks_url: str, packages: Packages) -> d
     Raises:
         RuntimeError: the process failed or the first request was not a 200.
     """
-    done = subprocess.run(
+    report = run_child(
         child_command(app, event_file, packages),
-        env=child_env(app, jwks_url, packages),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        child_env(app, jwks_url, packages),
+        f"cold run of {app}",
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"cold run of {app} failed:\n{done.stderr[-4000:]}")
-    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     if report["status"] != 200:
         raise RuntimeError(f"cold run of {app}: first GET answered {report['status']}")
     return report

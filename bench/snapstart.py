@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -71,18 +69,11 @@ def measure(
 
 
 def _run_once(app: str, events_file: Path, jwks_url: str, packages: cold.Packages) -> Any:
-    flags = ["-S"] if packages is not None else []
-    done = subprocess.run(
-        [sys.executable, *flags, str(CHILD), app, str(events_file)],
-        env=cold.child_env(app, jwks_url, packages),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    report = cold.run_child(
+        cold.child_command(app, events_file, packages, child=CHILD),
+        cold.child_env(app, jwks_url, packages),
+        f"SnapStart run of {app}",
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"SnapStart run of {app} failed:\n{done.stderr[-4000:]}")
-    report = json.loads(done.stdout.strip().splitlines()[-1])
     for kind in KINDS:
         if report["status"][kind] != [EXPECTED[kind]] * 2:
             raise RuntimeError(f"SnapStart run of {app}: {kind} answered {report['status'][kind]}")
