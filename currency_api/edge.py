@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from currency_api.bounds import Bounds, InputBounds
 from currency_api.guards import RequestGuard, lower_media_type, raw_path
-from currency_api.lambda_events import PATH_PREFIX
+from currency_api.lambda_events import path_prefix
 from currency_api.logs import (
     REQUEST_ID_HEADER,
     SCOPE_KEY,
@@ -98,9 +98,9 @@ class Edge:
         scope[SCOPE_KEY] = record
         scope.update(self.values)
         # Connexion's routing hands a shallow copy of the scope on and records the matched
-        # operation in its "extensions" (ASGI: optional; uvicorn sends one, Mangum none): only
-        # a dict the copy shares with this scope carries it back to the exception handlers
-        # outside routing (the 415's accepted media types).
+        # operation in its "extensions" (ASGI: optional; Starlette's TestClient sends one,
+        # uvicorn and Mangum none): only a dict the copy shares with this scope carries it
+        # back to the exception handlers outside routing (the 415's accepted media types).
         if "extensions" not in scope:
             scope["extensions"] = {}
         authenticated = b"authorization" in [name for name, _ in scope.get("headers", ())]
@@ -247,16 +247,15 @@ class Gate:
 
 def _under_stage(scope: Scope) -> Scope:
     """``scope`` as Swagger UI must see it on Lambda behind a named API Gateway stage: the stage
-    prefix the adapter took off (``/prod``, :data:`lambda_events.PATH_PREFIX`) as the mount
+    prefix the adapter took off (``/prod``, :func:`lambda_events.path_prefix`) as the mount
     point, ``root_path``, and in front of ``path``, as ASGI describes an app mounted below a
     path (ASGI HTTP scope: ``path`` includes ``root_path``). Swagger UI's redirect of ``/ui``
     and its page's spec URL are made from ``root_path``, so they keep the stage; without a
     prefix (uvicorn, the ``$default`` stage) ``scope`` is returned as it is. The prefix is one
-    :func:`currency_api.lambda_adapter.normalize` found safe to send back (ASCII, no ``%``).
+    :data:`lambda_events.SAFE_PATH_PREFIX` allows (ASCII, no ``%``, no dot segments).
     """
-    event = scope.get("aws.event")
-    prefix = event.get(PATH_PREFIX) if isinstance(event, dict) else None
-    if not isinstance(prefix, str) or not prefix:
+    prefix = path_prefix(scope.get("aws.event"))
+    if prefix is None:
         return scope
     return {
         **scope,

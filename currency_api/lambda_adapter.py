@@ -10,7 +10,6 @@ import base64
 import json
 import logging
 import random
-import re
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Final
 
@@ -37,12 +36,6 @@ TEXT_MIME_TYPES: Final = [*DEFAULT_TEXT_MIME_TYPES, "+json"]
 
 #: The currency code that priming reads; a read of a code nobody stores changes nothing.
 PRIMING_CODE: Final = "XXX"
-#: A path prefix the app may send back (in a ``Location``, Swagger UI's redirect and page):
-#: segments of letters, digits and ``$-_.+!*'()~``, none of them only dots. API Gateway's
-#: stage names are ``[A-Za-z0-9_-]`` and its base path mappings ``[A-Za-z0-9$_.+!*'()-]``
-#: (API Gateway developer guide, "Stages for HTTP APIs", "API mappings for custom domain
-#: names"); anything else comes from an event no gateway sends, and is not echoed.
-SAFE_PATH_PREFIX: Final = re.compile(r"(?:/(?!\.{1,2}(?:/|$))[A-Za-z0-9$_.+!*'()~-]+)+")
 
 
 class LambdaAdapter:
@@ -237,14 +230,16 @@ def normalize(event: dict[str, Any]) -> dict[str, Any]:
     """Adapt an HTTP API v2.0 event to what the app expects.
 
     A named stage (not ``$default``) prefixes ``rawPath`` with ``/{stage}``: strip it, and keep
-    it as :data:`lambda_events.PATH_PREFIX` for the URLs the app sends back; a REST API's
-    prefix (the stage, or a custom domain's base path) is kept the same way. Only a prefix of
-    :data:`SAFE_PATH_PREFIX` is used: any other is left in the path (which then matches no
-    route), never sent back. An event
-    with a body but no ``content-length`` (hand-made or from a test tool) gets one, because
-    Connexion treats a request without it as bodiless. A non-numeric ``x-forwarded-port``
-    keeps only its last (the gateway's) value.
+    it as :data:`lambda_events.PATH_PREFIX` for the URLs the app sends back (an event that
+    arrives with that key loses it first); a REST API's prefix (the stage, or a custom
+    domain's base path) is kept the same way. Only a prefix of
+    :data:`lambda_events.SAFE_PATH_PREFIX` is used: any other is left in the path (which then
+    matches no route), never sent back. An event with a body but no ``content-length``
+    (hand-made or from a test tool) gets one, because Connexion treats a request without it
+    as bodiless. A non-numeric ``x-forwarded-port`` keeps only its last (the gateway's) value.
     """
+    if lambda_events.PATH_PREFIX in event:  # ours to set, never the invoker's
+        event = {k: v for k, v in event.items() if k != lambda_events.PATH_PREFIX}
     context = event.get("requestContext") or {}
     if event.get("version") != "2.0":
         # REST API (1.0): ``path`` is the resource path, ``requestContext.path`` the path the
@@ -252,7 +247,7 @@ def normalize(event: dict[str, Any]) -> dict[str, Any]:
         path, public = event.get("path"), context.get("path")
         if isinstance(path, str) and isinstance(public, str) and public.endswith(path):
             stage_prefix = public[: len(public) - len(path)]
-            if SAFE_PATH_PREFIX.fullmatch(stage_prefix):
+            if lambda_events.SAFE_PATH_PREFIX.fullmatch(stage_prefix):
                 event = {**event, lambda_events.PATH_PREFIX: stage_prefix}
         return event
     stage = context.get("stage")
@@ -261,7 +256,7 @@ def normalize(event: dict[str, Any]) -> dict[str, Any]:
     if (
         stage
         and stage != "$default"
-        and SAFE_PATH_PREFIX.fullmatch(prefix[:-1])
+        and lambda_events.SAFE_PATH_PREFIX.fullmatch(prefix[:-1])
         and str(http.get("path", "")).startswith(prefix)
     ):
         event = {

@@ -5,14 +5,30 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from itertools import repeat
 from typing import Any, Final
 
 from currency_api.problems import PROBLEM_JSON, problem_body
 
 #: Where :func:`currency_api.lambda_adapter.normalize` leaves the path prefix it took off
-#: (``/{stage}`` of a named stage), so answers can name URLs as the caller sees them.
+#: (``/{stage}`` of a named stage), so answers can name URLs as the caller sees them; read it
+#: through :func:`path_prefix`. An event that arrives with this key has it removed first.
 PATH_PREFIX: Final = "currencyApi.pathPrefix"
+#: A path prefix the app may send back (in a ``Location``, Swagger UI's redirect and page):
+#: segments of letters, digits and ``$-_.+!*'()~``, none of them only dots. API Gateway's
+#: stage names are ``[A-Za-z0-9_-]`` and its base path mappings ``[A-Za-z0-9$_.+!*'()-]``
+#: (API Gateway developer guide, "Stages for HTTP APIs", "API mappings for custom domain
+#: names"); anything else comes from an event no gateway sends, and is not echoed.
+SAFE_PATH_PREFIX: Final = re.compile(r"(?:/(?!\.{1,2}(?:/|$))[A-Za-z0-9$_.+!*'()~-]+)+")
+
+
+def path_prefix(event: Any) -> str | None:
+    """The path prefix :func:`currency_api.lambda_adapter.normalize` left in ``event``
+    (``"/prod"``), or None: none, or one that is not :data:`SAFE_PATH_PREFIX`."""
+    prefix = event.get(PATH_PREFIX) if isinstance(event, dict) else None
+    return prefix if isinstance(prefix, str) and SAFE_PATH_PREFIX.fullmatch(prefix) else None
+
 
 #: Keys that mark an event as meant for an HTTP adapter (API Gateway v1/v2, ALB).
 _HTTP_MARKERS: Final = ("requestContext", "httpMethod", "routeKey", "rawPath")

@@ -9,7 +9,7 @@ from typing import Any, Final, ParamSpec, TypeVar
 from connexion.context import scope
 from starlette.concurrency import run_in_threadpool
 
-from currency_api.lambda_events import PATH_PREFIX
+from currency_api.lambda_events import path_prefix
 from currency_api.settings import Settings
 from currency_api.store import CurrencyStore
 
@@ -41,9 +41,8 @@ def public_path(path: str) -> str:
     """``path`` (``/currencies/EUR``) as the caller reaches it: on Lambda behind a named API
     Gateway stage, with the stage prefix the adapter took off (``/prod/currencies/EUR``).
     Always a path, never a URL with a host: a ``Host`` header is the caller's to choose."""
-    event = scope.get("aws.event")
-    prefix = event.get(PATH_PREFIX) if isinstance(event, dict) else None
-    return f"{prefix}{path}" if isinstance(prefix, str) else path
+    prefix = path_prefix(scope.get("aws.event"))
+    return path if prefix is None else f"{prefix}{path}"
 
 
 def current() -> Services:

@@ -128,6 +128,12 @@ class SwaggerUIPolicy:
             await send(start)
             await send({"type": "http.response.body", "body": html})
 
+        if scope.get("method") == "HEAD" and path.endswith((".html", "/")):
+            # A page's policy hashes its inline code, and Starlette's static files send no
+            # body for HEAD: the page is asked for as GET, so the HEAD's header fields are the
+            # GET's (RFC 9110 section 9.3.2); the server (uvicorn, the Lambda adapter) sends
+            # no content for a HEAD.
+            scope = {**scope, "method": "GET"}
         await self.app(scope, receive, send_with_policy)
 
 

@@ -193,6 +193,33 @@ def test_a_path_prefix_no_gateway_sends_is_never_sent_back(handler: Handler, pub
     assert "alert" not in page["body"]
 
 
+@pytest.mark.parametrize("given", ["/prod", "//evil.example", '/x"</script><script>'])
+def test_a_path_prefix_in_the_invokers_event_is_never_used(
+    handler: Handler, admin: dict[str, str], given: str
+) -> None:
+    # The key is where normalize leaves the prefix it found; an invoker cannot set it.
+    redirect = http_api_v2("GET", "/ui")
+    redirect["currencyApi.pathPrefix"] = given
+    assert handler(redirect, CONTEXT)["headers"]["location"] == "/ui/"
+    page = http_api_v2("GET", "/ui/")
+    page["currencyApi.pathPrefix"] = given
+    assert given not in handler(page, CONTEXT)["body"]
+    created = http_api_v2("POST", "/currencies", headers=admin, body=euro(code="QPI"))
+    created["currencyApi.pathPrefix"] = given
+    result = handler(created, CONTEXT)
+    assert result["statusCode"] == 201, result
+    assert result["headers"]["location"] == "/currencies/QPI"
+
+
+def test_head_of_a_swagger_ui_page_sends_the_policy_of_get(handler: Handler) -> None:
+    for path in ("/ui/", "/ui/oauth2-redirect.html"):
+        get = handler(http_api_v2("GET", path), CONTEXT)
+        head = handler(http_api_v2("HEAD", path), CONTEXT)
+        assert head["body"] == ""
+        for name in ("content-security-policy", "content-length", "content-type"):
+            assert head["headers"][name] == get["headers"][name], (path, name)
+
+
 def test_an_http_api_stage_no_gateway_names_is_left_in_the_path(handler: Handler) -> None:
     result = handler(http_api_v2("GET", "/ui", stage='x"'), CONTEXT)
     assert result["statusCode"] == 404, result  # /x"/ui: no route, and nothing sent back

@@ -124,6 +124,30 @@ def test_head_of_the_spec_documents_sends_the_header_fields_of_get(server: Local
         assert int(get.headers["content-length"]) == len(get.content)
 
 
+def test_a_wrong_media_type_over_http_names_what_the_operation_takes(
+    server: LocalServer,
+) -> None:
+    # uvicorn's scope has no "extensions", where Connexion's routing leaves the operation.
+    response = httpx.patch(
+        f"{server.base}/currencies/EUR",
+        content=b'{"symbol": "E"}',
+        headers={"Authorization": f"Bearer {server.token()}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 415
+    assert response.json()["detail"] == (
+        "The media type 'application/json' is not accepted; send application/merge-patch+json."
+    )
+
+
+def test_head_of_a_swagger_ui_page_sends_the_policy_of_get(server: LocalServer) -> None:
+    for path in ("", "oauth2-redirect.html"):
+        get = httpx.get(f"{server.swagger_ui}{path}")
+        head = httpx.head(f"{server.swagger_ui}{path}")
+        assert head.content == b""
+        for name in ("content-security-policy", "content-length", "content-type"):
+            assert head.headers[name] == get.headers[name], (path, name)
+
+
 def test_request_formed_as_swagger_ui_sends_it_succeeds(server: LocalServer) -> None:
     # What Swagger UI's "Try it out" sends for GET /currencies/{code} once a token is pasted
     # under bearerAuth: the accept header of the response media type and the bearer header.
