@@ -117,14 +117,18 @@ def cold_section(results: dict[str, cold.ColdResult], packages: str) -> list[str
         f"CPU {ours.paired_ratio(peer, 'cpu_total_ms'):.2f}x, "
         f"peak RSS {ours.paired_ratio(peer, 'rss_init_mib'):.3f}x.",
     ]
-    short = ours.median("total_ms") - 0.9 * peer.median("total_ms")
+    # The target holds when both ratios do (see targets()): the larger one says how far off.
+    ratio = max(
+        ours.median("total_ms") / peer.median("total_ms"), ours.paired_ratio(peer, "total_ms")
+    )
+    short = (1 - 0.9 / ratio) * ours.median("total_ms")
     lines += [
         "",
-        f"0.90x of the peer's median wall time is {0.9 * peer.median('total_ms'):.0f} ms: "
+        f"Cold start <= 0.90x: the larger of the two wall ratios is {ratio:.2f}x; "
         + (
-            f"ours would have to start {short:.0f} ms sooner to meet the target."
-            if short > 0
-            else "ours is under it."
+            f"ours would have to start about {short:.0f} ms ({1 - 0.9 / ratio:.0%}) sooner."
+            if ratio > 0.9
+            else "met."
         ),
     ]
     return lines

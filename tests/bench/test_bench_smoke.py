@@ -32,7 +32,7 @@ def test_bench_runs_end_to_end_and_prints_every_section(tmp_path: Path) -> None:
         assert heading in done.stdout
     assert "-X importtime" in done.stdout
     assert "is connexion itself and what was imported while one of its modules" in done.stdout
-    assert "0.90x of the peer's median wall time is" in done.stdout
+    assert "Cold start <= 0.90x: the larger of the two wall ratios is" in done.stdout
     assert "| ours | 16 |" in done.stdout
     assert "| peer | 16 |" in done.stdout
     written = (tmp_path / "results.md").read_text()
