@@ -19,7 +19,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from currency_api.middleware import AllowFromSpec
+from currency_api.middleware import AllowFromSpec, ordered_allow
 from currency_api.problems import (
     PROBLEM_JSON,
     UNEXPECTED,
@@ -264,7 +264,11 @@ def http_exception_handler(request: ConnexionRequest, exc: Exception) -> Connexi
         detail = f"The path {path} does not take {method}; the Allow header lists what it takes."
     else:
         detail = _fallback_detail(status)
-    return problem_response(status, title, detail, dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    for name, value in headers.items():
+        if name.lower() == "allow":  # Swagger UI's and the spec documents' routes
+            headers[name] = ordered_allow(value)
+    return problem_response(status, title, detail, headers)
 
 
 def media_type_handler(

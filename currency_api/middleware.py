@@ -87,6 +87,19 @@ class BodyLimit:
         await send_problem(send, 413, "Content Too Large", detail, {"connection": "close"})
 
 
+#: The order in which an ``Allow`` value lists methods, the spec's and every other one alike.
+METHOD_ORDER: Final = ("get", "head", "post", "put", "patch", "delete", "options", "trace")
+
+
+def ordered_allow(value: str) -> str:
+    """An ``Allow`` value (``"HEAD, GET"``) with its methods in :data:`METHOD_ORDER`, any
+    other after them in their own order: Starlette joins a route's method *set*, whose order
+    changes from one process to the next (string hashing is randomised)."""
+    methods = [m.strip() for m in value.split(",") if m.strip()]
+    rank = {name.upper(): index for index, name in enumerate(METHOD_ORDER)}
+    return ", ".join(sorted(methods, key=lambda m: rank.get(m.upper(), len(rank))))
+
+
 class AllowFromSpec:
     """The ``Allow`` of a 405: every method the spec declares for the path (RFC 9110 section
     15.5.6), plus ``HEAD`` where there is a ``GET`` (Starlette answers it).
@@ -97,7 +110,7 @@ class AllowFromSpec:
     so cold starts do not pay for it. currency_api.edge.Edge sets it.
     """
 
-    _METHODS = ("get", "head", "post", "put", "patch", "delete", "options", "trace")
+    _METHODS = METHOD_ORDER
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         self.document = document

@@ -220,6 +220,14 @@ def test_head_of_a_swagger_ui_page_sends_the_policy_of_get(handler: Handler) -> 
             assert head["headers"][name] == get["headers"][name], (path, name)
 
 
+@pytest.mark.parametrize("path", ["/openapi.json", "/openapi.yaml", "/ui/"])
+def test_a_405_outside_the_spec_lists_allow_in_the_spec_order(handler: Handler, path: str) -> None:
+    # Starlette joins a route's method set, whose order changes with the process's hash seed.
+    result = handler(http_api_v2("DELETE", path), CONTEXT)
+    assert result["statusCode"] == 405, result
+    assert result["headers"]["allow"] == "GET, HEAD"
+
+
 def test_an_http_api_stage_no_gateway_names_is_left_in_the_path(handler: Handler) -> None:
     result = handler(http_api_v2("GET", "/ui", stage='x"'), CONTEXT)
     assert result["statusCode"] == 404, result  # /x"/ui: no route, and nothing sent back

@@ -165,3 +165,11 @@ def test_the_answer_headers_in_one_pass_equal_starlettes_mutable_headers(
         list(raw), status, authenticated, "req-1", allowed if status == 405 else None
     )
     assert single == _with_mutable_headers(list(raw), status, authenticated, allowed)
+
+
+def test_an_allow_value_lists_methods_in_one_order_whatever_the_set_order() -> None:
+    from currency_api.middleware import ordered_allow
+
+    assert ordered_allow("HEAD, GET") == "GET, HEAD"
+    assert ordered_allow("DELETE,PATCH, GET,HEAD ,PUT") == "GET, HEAD, PUT, PATCH, DELETE"
+    assert ordered_allow("OPTIONS, BREW, GET") == "GET, OPTIONS, BREW"  # unknown ones last
