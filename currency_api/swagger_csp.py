@@ -157,4 +157,8 @@ async def _send_as_problem(send: Send, start: Message) -> None:
     }
     kept["content-security-policy"] = FILE_POLICY
     detail = _FILE_REFUSALS.get(status, "Swagger UI has no answer for this request.")
-    await send_problem(send, status, HTTPStatus(status).phrase, detail, kept)
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:  # a status Python does not name
+        title = "Error"
+    await send_problem(send, status, title, detail, kept)
