@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from bench import cold
 from bench.common import JwksServer, SigningKey, get_event, patch_event, post_event
-from tests.lambda_.events import http_api_v2
+from currency_api.lambda_adapter import PRIMING_CODE, priming_event, unverifiable_token
 
 CHILD: Final = Path(__file__).resolve().parent / "snapstart_child.py"
 KINDS: Final = ("GET", "POST", "PATCH")
@@ -43,10 +43,12 @@ def measure(
     """
     key = SigningKey()
     token = key.access_token()
-    # A token naming the real key, with a signature that cannot verify (as ours' hook sends).
-    forged = token.rsplit(".", 1)[0] + "." + "A" * 342
     events = {
-        "prime": [http_api_v2("GET", "/health"), get_event(forged, "XXX")],
+        # The very priming requests ours' hook sends (LambdaAdapter.before_snapshot).
+        "prime": [
+            priming_event("/health"),
+            priming_event(f"/currencies/{PRIMING_CODE}", unverifiable_token(key.kid)),
+        ],
         "GET": [get_event(token)] * 2,
         "POST": [post_event(token, "XQA"), post_event(token, "XQB")],
         "PATCH": [patch_event(token)] * 2,
