@@ -7,7 +7,6 @@ import json
 import logging
 import sys
 from collections.abc import AsyncGenerator, Callable, Mapping
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from connexion.exceptions import NonConformingResponse, ProblemException
@@ -31,6 +30,7 @@ from currency_api.problems import (
     problem_response,
     send_problem,
     shown,
+    status_title,
 )
 from currency_api.text import TextRuleBroken, normalized
 
@@ -255,7 +255,7 @@ def http_exception_handler(request: ConnexionRequest, exc: Exception) -> Connexi
     does not take the method; ``AllowFromSpec`` sets ``Allow``), Swagger UI's static files."""
     assert isinstance(exc, HTTPException)
     status = exc.status_code
-    title = _phrase(status)
+    title = status_title(status)
     path = shown(request.scope.get("path", ""))
     if status == 404:
         detail = f"No resource of this API is at the path {path}."
@@ -312,7 +312,7 @@ def problem_exception_handler(_request: ConnexionRequest, exc: Exception) -> Con
         logger.error("response breaks the spec: %s", shown(exc.detail, MAX_DETAIL))
         return problem_response(500, "Internal Server Error", RESPONSE_BREAKS_SPEC)
     status = int(exc.status)
-    title = str(exc.title or _phrase(status))
+    title = str(exc.title or status_title(status))
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
     if status >= 500:
         logger.error("%s %s", status, type(exc).__name__)
@@ -324,13 +324,6 @@ def problem_exception_handler(_request: ConnexionRequest, exc: Exception) -> Con
 
 #: The ``detail`` of a 500 from response validation.
 RESPONSE_BREAKS_SPEC: Final = "The server met an unexpected error: its answer broke the API's spec."
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
 
 
 def _fallback_detail(status: int) -> str:

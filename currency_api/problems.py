@@ -7,6 +7,7 @@ import logging
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
 if TYPE_CHECKING:
@@ -235,6 +236,15 @@ def problem_body(
         body["detail"] = detail
     body.update(extensions or {})
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def status_title(status: int) -> str:
+    """The reason phrase of an HTTP status as a problem's ``title`` (``"Not Found"``), from
+    Python's ``HTTPStatus`` (RFC 9110's phrases); ``"Error"`` for a status it does not name."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 async def send_problem(

@@ -16,14 +16,13 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from currency_api.problems import PROBLEM_JSON, send_problem
+from currency_api.problems import PROBLEM_JSON, send_problem, status_title
 
 #: Where create_app mounts Swagger UI.
 UI_PATH: Final = "/ui"
@@ -157,8 +156,4 @@ async def _send_as_problem(send: Send, start: Message) -> None:
     }
     kept["content-security-policy"] = FILE_POLICY
     detail = _FILE_REFUSALS.get(status, "Swagger UI has no answer for this request.")
-    try:
-        title = HTTPStatus(status).phrase
-    except ValueError:  # a status Python does not name
-        title = "Error"
-    await send_problem(send, status, title, detail, kept)
+    await send_problem(send, status, status_title(status), detail, kept)
