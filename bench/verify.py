@@ -215,23 +215,17 @@ def section(result: TokenResult) -> list[str]:
     before_wall = result.median("before", "wall")
     step = {name: statistics.median(times) for name, times in result.steps.items()}
     # Sums per token, then their median (a sum of medians understates a skewed whole).
-    per_token = list(zip(*(result.steps[name] for name in STEPS if name != "rsa"), strict=True))
     names = [name for name in STEPS if name != "rsa"]
-    library = statistics.median(
-        sum(t for name, t in zip(names, row, strict=True) if name in ("jws", "payload", "claims"))
-        for row in per_token
-    )
+
+    def per_token(included: Sequence[str] = names) -> float:
+        rows = zip(*(result.steps[name] for name in included), strict=True)
+        return float(statistics.median(sum(row) for row in rows))
+
+    library = per_token(("jws", "payload", "claims"))
     # The least a miss can cost while PyJWT verifies and the cache is kept: the
     # library's steps plus the cache's lookup and insert, nothing of ours besides.
-    floor = statistics.median(
-        sum(
-            t
-            for name, t in zip(names, row, strict=True)
-            if name in ("jws", "payload", "claims", "lookup", "insert")
-        )
-        for row in per_token
-    )
-    whole = statistics.median(sum(row) for row in per_token)
+    floor = per_token(("jws", "payload", "claims", "lookup", "insert"))
+    whole = per_token()
     lines += [
         "",
         f"A miss, step by step (wall, median of {len(result.steps['jws'])} fresh tokens, each "
